@@ -1,0 +1,143 @@
+"""Command line: `python -m bot <command>` (orient, evaluate, chat, train, check)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from bot import settings
+from bot.catalogue import CatalogueError, get_catalogue
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def cmd_orient(args) -> int:
+    from bot.orient import Orienter
+
+    get_catalogue()  # fail fast, before the model loads, on a broken catalogue
+    orienter = Orienter()
+    if args.jsonl is None:
+        _print_json(orienter.orient(" ".join(args.text)))
+        return 0
+    source = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+    count, started = 0, time.perf_counter()
+    with source:
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["text"] if isinstance(row, dict) else None
+            except json.JSONDecodeError:
+                text = None
+            if not isinstance(text, str):
+                result = orienter.orient("")
+                result["explanation"] = (f"ligne {number} : objet JSON avec un champ « text » "
+                                         f"attendu")
+                _print_json(result)
+            else:
+                _print_json(orienter.orient(text))
+            count += 1
+    elapsed = time.perf_counter() - started
+    if args.stats:
+        print(f"{count} textes en {elapsed:.2f} s : {count / elapsed:.1f} textes/s",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from bot.evaluate import evaluate, format_report
+
+    report = evaluate(args.file)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report, show_errors=args.errors))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from bot.train import train
+
+    return train(force=args.force)
+
+
+def cmd_check(args) -> int:
+    catalogue = get_catalogue(args.file)
+    from bot.questions import load_questions
+    from bot.territory import get_territory
+
+    load_questions()
+    print(f"Catalogue valide : {len(catalogue.offers)} offres, "
+          f"{len(catalogue.organisations)} organisations ; "
+          f"territoire : {len(get_territory().communes)} communes.")
+    return 0
+
+
+def cmd_lookups(args) -> int:
+    from bot import lookups
+
+    if args.write:
+        lookups.write()
+        print(f"écrit : {lookups.LOOKUPS_FILE}")
+    else:
+        sys.stdout.write(lookups.render())
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from bot.chat import chat
+
+    return chat(args.url, args.sender)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot",
+                                     description="Boussole ESS — assistant d'orientation ESS")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("orient", help="orienter un texte (JSON sur la sortie)")
+    p.add_argument("text", nargs="*", help="le texte à orienter")
+    p.add_argument("--jsonl", metavar="FICHIER",
+                   help="lire des lignes {\"text\": …} (« - » : entrée standard)")
+    p.add_argument("--stats", action="store_true", help="débit sur la sortie d'erreur")
+    p.set_defaults(func=cmd_orient)
+
+    p = sub.add_parser("evaluate", help="qualité d'orientation sur le jeu de développement")
+    p.add_argument("--file", default=str(settings.DEV_SET))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--errors", action="store_true", help="lister les messages mal orientés")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="entraîner le modèle si les données ont changé")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check", help="valider le catalogue, les questions et le territoire")
+    p.add_argument("--file", default=None, help="fichier d'offres (défaut : data/offers.yml)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("lookups", help="régénérer data/nlu/lookups.yml (communes, formes…)")
+    p.add_argument("--write", action="store_true")
+    p.set_defaults(func=cmd_lookups)
+
+    p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
+    p.add_argument("--url", default=settings.RASA_URL)
+    p.add_argument("--sender", default=None)
+    p.set_defaults(func=cmd_chat)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CatalogueError as exc:
+        print(f"Erreur dans le catalogue : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""One-shot orientation: text → cleaned text → NLU → facts → routing → the `bot orient` JSON.
+
+The chat's action_orient runs the same `facts_from_parse` and `route` on the tracker's parse
+result, so a first message is oriented identically by the CLI and the chat.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.facts import facts_from_parse
+from bot.nlu import NLU
+from bot.routing import route
+from bot.text import PROBLEM_REPLIES, clean, register_of
+
+
+def unusable(text: str, problem: str) -> dict[str, Any]:
+    """The answer for a message with nothing to understand: no offer, a polite explanation."""
+    return {"text": text, "offer": None, "confidence": 0.0, "phase": None, "alternatives": [],
+            "explanation": PROBLEM_REPLIES[problem], "next_question": None, "intent": None}
+
+
+class Orienter:
+    def __init__(self, nlu: NLU | None = None):
+        self.nlu = nlu or NLU()
+
+    def orient(self, text: object) -> dict[str, Any]:
+        raw = text if isinstance(text, str) else ("" if text is None else str(text))
+        cleaned = clean(raw)
+        if cleaned.problem:
+            return unusable(raw, cleaned.problem)
+        parse = self.nlu.parse(cleaned.text)
+        facts = facts_from_parse(parse, register=register_of(cleaned.text))
+        return route(facts).as_dict(raw)

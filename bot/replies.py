@@ -1,0 +1,66 @@
+"""What the assistant says about an orientation: offer cards and deciding questions.
+
+Pure functions returning message dicts in Rasa's shape (`text`, `buttons`, `custom`), so the
+actions only forward them and tests can read them without a Rasa server.
+"""
+from __future__ import annotations
+
+from bot.catalogue import Offer, get_catalogue
+from bot.questions import get_question, payload
+from bot.routing import Orientation
+
+NOT_THIS = "/not_this"
+RESTART = "/restart"
+
+
+def _tu(register: str, vous: str, tu: str) -> str:
+    return tu if register == "tu" else vous
+
+
+def path_line(offer: Offer) -> str:
+    """Where the offer sits in the programme: its phase's steps, the offer's own in capitals."""
+    steps = get_catalogue().path_of(offer)
+    names = [s.title.split(" — ")[0] for s in steps]
+    marked = [n.upper() if s.id == offer.id else n for n, s in zip(names, steps)]
+    return f"Parcours « {offer.phase_label} » : " + " → ".join(marked)
+
+
+def offer_card(orientation: Orientation, register: str = "vous") -> dict:
+    """The message recommending an offer: text, buttons and the `custom` payload of SPEC §4."""
+    offer = orientation.offer
+    assert offer is not None
+    benefits = "\n".join(f"• {b}" for b in offer.benefits)
+    text = (
+        f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
+        f"{offer.summary}\n\n"
+        f"{orientation.explanation}\n\n"
+        f"{_tu(register, 'Ce que vous y trouverez', 'Ce que tu y trouveras')} :\n{benefits}\n\n"
+        f"{path_line(offer)}"
+    )
+    return {
+        "text": text,
+        "buttons": [
+            {"title": "Ce n'est pas ça", "payload": NOT_THIS},
+            {"title": "Recommencer", "payload": RESTART},
+        ],
+        "custom": {"offer": {"id": offer.id, "title": offer.title, "phase": offer.phase,
+                             "why": orientation.explanation}},
+    }
+
+
+def question_message(orientation: Orientation, register: str = "vous") -> dict:
+    """A deciding question with one button per possible answer."""
+    question = get_question(orientation.next_question, list(orientation.options))
+    return {
+        "text": question.ask(register),
+        "buttons": [{"title": o.label, "payload": payload(question.id, o.value)}
+                    for o in question.options],
+    }
+
+
+def orientation_messages(orientation: Orientation, register: str = "vous") -> list[dict]:
+    if orientation.offer is not None:
+        return [offer_card(orientation, register)]
+    if orientation.next_question:
+        return [question_message(orientation, register)]
+    return []
