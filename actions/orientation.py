@@ -11,7 +11,7 @@ from bot.facts import facts_from_parse
 from bot.questions import ANSWER_SLOTS
 from bot.replies import orientation_messages
 from bot.routing import Orientation, reorient, route
-from bot.text import register_of
+from bot.text import PROBLEM_REPLIES, clean, register_of
 
 # Intents whose message is an answer to a question (the answers given so far still count).
 ANSWER_INTENTS = {"choose", "inform"}
@@ -25,6 +25,16 @@ def _utter(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
     for message in messages:
         dispatcher.utter_message(text=message.get("text"), buttons=message.get("buttons"),
                                  json_message=message.get("custom"))
+
+
+def _unusable(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answer an empty, huge or unreadable message with what to do instead; True if it was."""
+    problem = clean(tracker.latest_message.get("text")).problem
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if problem and intent != "choose":
+        dispatcher.utter_message(text=PROBLEM_REPLIES[problem])
+        return True
+    return False
 
 
 def _remember(orientation: Orientation, ranking: list, register: str) -> list[dict[str, Any]]:
@@ -56,6 +66,8 @@ class ActionOrient(Action):
         return "action_orient"
 
     def run(self, dispatcher, tracker, domain):
+        if _unusable(dispatcher, tracker):
+            return []
         register = _register(tracker)
         parse = tracker.latest_message
         intent = (parse.get("intent") or {}).get("name")
@@ -113,6 +125,8 @@ class ActionFallback(Action):
         return "action_fallback"
 
     def run(self, dispatcher, tracker, domain):
+        if _unusable(dispatcher, tracker):
+            return []
         count = (tracker.get_slot("misunderstood_count") or 0.0) + 1
         if count >= 2:
             dispatcher.utter_message(response="utter_offer_human")

@@ -69,6 +69,7 @@ class Offer:
     why: str
     why_tu: str
     organisation: str
+    step: int | None = None  # position in the creation path, for its four steps only
 
     @property
     def phase_label(self) -> str:
@@ -89,9 +90,9 @@ class Catalogue:
     def in_phase(self, phase: str) -> list[Offer]:
         return [o for o in self.offers.values() if o.phase == phase]
 
-    def path_of(self, offer: Offer) -> list[Offer]:
-        """The steps of the offer's phase, in order: where the offer sits in the programme."""
-        return self.in_phase(offer.phase)
+    def creation_path(self) -> list[Offer]:
+        """Idéation → Validation → Modélisation → Création: the offers that carry a step."""
+        return sorted((o for o in self.offers.values() if o.step), key=lambda o: o.step)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -195,11 +196,14 @@ def _load_offer(path: Path, item: Any, organisations: dict[str, Organisation]) -
     if axis != PHASE_AXIS[phase]:
         raise err("axis", f"axe « {axis} » incohérent avec la phase « {phase} » "
                           f"(attendu : {PHASE_AXIS[phase]})")
+    step = item.get("step")
+    if step is not None and (not isinstance(step, int) or phase != "creation" or step < 1):
+        raise err("step", "étape invalide (entier ≥ 1, pour la phase création seulement)")
     org = item.get("organisation", "sem-ess")
     if org not in organisations:
         raise err("organisation", f"organisation inconnue « {org} »")
     return Offer(
-        id=offer_id, phase=phase, axis=axis, organisation=org,
+        id=offer_id, phase=phase, axis=axis, organisation=org, step=step,
         benefits=tuple(v.strip() for v in item["benefits"]),
         signals=tuple(v.strip() for v in item["signals"]),
         **{f: " ".join(item[f].split()) for f in OFFER_TEXT_FIELDS},

@@ -57,7 +57,7 @@ def legal_form_variants() -> list[str]:
                                 "association loi 1901", "société commerciale"}
     forms.discard("sa")     # too ambiguous as a lower-case word ("sa maison")
     forms.discard("ei")
-    return sorted(forms, key=str.lower)
+    return sorted(forms, key=lambda s: (s.lower(), s))
 
 
 def render() -> str:

@@ -5,7 +5,7 @@ actions only forward them and tests can read them without a Rasa server.
 """
 from __future__ import annotations
 
-from bot.catalogue import Offer, get_catalogue
+from bot.catalogue import PHASES, Offer, get_catalogue
 from bot.questions import get_question, payload
 from bot.routing import Orientation
 
@@ -17,12 +17,22 @@ def _tu(register: str, vous: str, tu: str) -> str:
     return tu if register == "tu" else vous
 
 
+PROGRAMME_PATH = ("creation", "consolidation", "changement-echelle")
+
+
 def path_line(offer: Offer) -> str:
-    """Where the offer sits in the programme: its phase's steps, the offer's own in capitals."""
-    steps = get_catalogue().path_of(offer)
-    names = [s.title.split(" — ")[0] for s in steps]
-    marked = [n.upper() if s.id == offer.id else n for n, s in zip(names, steps)]
-    return f"Parcours « {offer.phase_label} » : " + " → ".join(marked)
+    """Where the offer sits in the programme, the person's own place in capitals."""
+    def mark(label: str, here: bool) -> str:
+        return f"[{label.upper()}]" if here else label
+
+    if offer.step:
+        steps = get_catalogue().creation_path()
+        return "Parcours de création : " + " → ".join(
+            mark(s.title.split(" — ")[0], s.id == offer.id) for s in steps)
+    if offer.phase in PROGRAMME_PATH:
+        return "Dans le programme : " + " → ".join(
+            mark(PHASES[p], p == offer.phase) for p in PROGRAMME_PATH)
+    return f"Dans le programme : axe 3, {PHASES[offer.phase].lower()}"
 
 
 def offer_card(orientation: Orientation, register: str = "vous") -> dict:

@@ -5,7 +5,7 @@ The routing table (rules are tried in order; the first that applies decides):
 | rule | when | result |
 |------|------|--------|
 | R0 | no usable text / no intent | no offer, no question |
-| R1 | the NLU's best intent is not a situation (greeting, FAQ, out of scope, ...) and no question is pending | no offer — never a guess |
+| R1 | the NLU's best intent is not a situation (greeting, FAQ, out of scope, ...), or a situation below ASK_THRESHOLD, and no question is pending | no offer — never a guess (the dialogue's fallback asks to rephrase) |
 | R2 | best intent is `situation_<offer>` with confidence ≥ ROUTE_THRESHOLD and ahead of the next situation by ≥ MARGIN | that offer (then R5) |
 | R3 | best intent is a situation, but below R2's bar and ≥ ASK_THRESHOLD | question `disambiguate` between the likely offers |
 | R4 | a project without deciding facts (`describe_project`, an answer, an unsure situation) | the answers decide: `disambiguate`/`creation_step`/`existing_goal`/`youth_profile` give the offer, `stage` = reprise gives `reprise-cooperative`; otherwise the next missing question (`stage` first; a young person or a student skips to `youth_profile`) |
@@ -118,15 +118,15 @@ def route(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
 
     # R6: everything the NLU suggested was rejected, or the person rejects the offer.
     pending = any(facts.answers.get(q) for q in ("stage",) + OFFER_QUESTIONS)
-    if top_offer or intent in PROJECT_INTENTS or pending:
+    unsure_situation = top_offer is not None and confidence >= ASK_THRESHOLD
+    if unsure_situation or intent in PROJECT_INTENTS or pending:
         # R4: answers already given decide.
         decided = _decided_by_answers(facts, catalogue)
         if decided:
             return result(decided, 1.0, "R4", _answer_explanation(catalogue[decided], facts))
         # R3: an unsure situation → choose between the likely offers.
         likely = tuple(o for o, c in situations if c >= ASK_THRESHOLD)[:MAX_ALTERNATIVES]
-        if top_offer and confidence >= ASK_THRESHOLD and len(likely) >= 1 \
-                and facts.answers.get("disambiguate") != OTHER:
+        if unsure_situation and likely and facts.answers.get("disambiguate") != OTHER:
             if len(likely) == 1:
                 likely = tuple(o for o, c in situations)[:2]
             return result(None, confidence, "R3", question="disambiguate", options=likely)

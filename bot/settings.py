@@ -16,6 +16,6 @@ DEV_SET = ROOT / "tests" / "data" / "orient_dev.jsonl"
 
 RASA_URL = os.environ.get("BOUSSOLE_RASA_URL", "http://localhost:5005")
 
-# Messages longer than this are cut before NLU: a description of a project fits in far less,
-# and the NLU pipeline's cost grows with length.
-MAX_MESSAGE_CHARS = int(os.environ.get("BOUSSOLE_MAX_MESSAGE_CHARS", "1000"))
+# A description of a project fits in far less; longer messages get a request to summarise
+# instead of an orientation (the NLU's cost grows with length, and pasted documents mislead it).
+MAX_MESSAGE_CHARS = int(os.environ.get("BOUSSOLE_MAX_MESSAGE_CHARS", "2000"))

@@ -27,6 +27,8 @@ PROBLEM_REPLIES = {
              "« nous voulons reprendre notre entreprise en SCOP ».",
     "no_letters": "Je n'ai pas trouvé de mots dans votre message. Décrivez votre projet en "
                   "quelques mots, par exemple : « j'ai une idée d'épicerie solidaire ».",
+    "too_long": "Votre message est très long. Pouvez-vous résumer votre projet en quelques "
+                "phrases ? Par exemple : « notre association veut créer une nouvelle activité ».",
     "not_latin": "Je ne comprends que le français, désolé. Pouvez-vous décrire votre projet en "
                  "français ? Un·e conseiller·ère peut aussi vous rappeler.",
 }
@@ -39,10 +41,9 @@ def clean(text: object) -> CleanText:
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
-    truncated = len(text) > settings.MAX_MESSAGE_CHARS
-    if truncated:
-        cut = text[: settings.MAX_MESSAGE_CHARS]
-        text = cut.rsplit(" ", 1)[0] if " " in cut[-50:] else cut
+    if len(text) > settings.MAX_MESSAGE_CHARS:
+        return CleanText(text[: settings.MAX_MESSAGE_CHARS], "too_long", truncated=True)
+    truncated = False
     if not text:
         return CleanText("", "empty")
     letters = [c for c in text if c.isalpha()]

@@ -1,0 +1,72 @@
+"""The training data is product: coverage, consistency with the domain, and a held-out dev set."""
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from bot import lookups
+from bot.routing import intent_of_offer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nlu():
+    examples = {}
+    for path in sorted((ROOT / "data/nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if "intent" in item:
+                lines = [l.strip()[2:] for l in item["examples"].splitlines()
+                         if l.strip().startswith("- ")]
+                examples.setdefault(item["intent"], []).extend(lines)
+    return examples
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text).strip().lower()
+
+
+def test_every_offer_has_a_situation_intent_with_at_least_40_distinct_examples(catalogue):
+    examples = _nlu()
+    for offer_id in catalogue.offers:
+        lines = examples[intent_of_offer(offer_id)]
+        assert len(set(map(_plain, lines))) >= 40, offer_id
+
+
+def test_no_example_is_given_to_two_intents():
+    owner = {}
+    for intent, lines in _nlu().items():
+        for line in lines:
+            assert owner.setdefault(_plain(line), intent) == intent, line
+
+
+def test_domain_rules_and_data_agree(catalogue):
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    intents = set(domain["intents"])
+    trained = set(_nlu())
+    assert trained <= intents
+    assert intents - trained == {"choose"}  # button payloads only
+    rules = (ROOT / "data/rules/orientation.yml").read_text(encoding="utf-8")
+    for offer_id in catalogue.offers:
+        assert f"  - intent: {intent_of_offer(offer_id)}\n  - action: action_orient" in rules
+
+
+def test_dev_set_is_held_out_from_the_training_situations():
+    trained = {_plain(l) for intent, lines in _nlu().items() for l in lines
+               if intent.startswith("situation_") or intent == "describe_project"}
+    rows = [json.loads(l) for l in (ROOT / "tests/data/orient_dev.jsonl").open(encoding="utf-8")]
+    assert len(rows) >= 200
+    assert not [r["text"] for r in rows if r["text"].strip().lower() in trained]
+
+
+def test_dev_set_covers_every_offer_every_register_and_messages_not_to_route(catalogue):
+    rows = [json.loads(l) for l in (ROOT / "tests/data/orient_dev.jsonl").open(encoding="utf-8")]
+    assert {r["offer"] for r in rows if r["offer"]} == set(catalogue.offers)
+    assert {"clean", "informal", "sms", "no_accents", "typos", "franglais", "long",
+            "short"} <= {r["register"] for r in rows}
+    assert sum(r["offer"] is None for r in rows) >= 50
+
+
+def test_lookup_tables_are_generated_from_the_project_data():
+    committed = (ROOT / "data/nlu/lookups.yml").read_text(encoding="utf-8")
+    assert committed == lookups.render(), "run: python -m bot lookups --write"

@@ -1,0 +1,39 @@
+"""What happens to raw text before the NLU, and the tu/vous register."""
+import pytest
+
+from bot import settings
+from bot.text import PROBLEM_REPLIES, clean, register_of
+
+
+@pytest.mark.parametrize("raw, problem", [
+    ("", "empty"), ("   \n\t ", "empty"), (None, "empty"), ("🙂🙂🙂", "no_letters"),
+    ("12345 !!!", "no_letters"), ("مرحبا، أريد إنشاء جمعية", "not_latin"),
+    ("Привет, как дела", "not_latin"), ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
+], ids=["empty", "spaces", "none", "emoji", "digits", "arabic", "cyrillic", "huge"])
+def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem):
+    result = clean(raw)
+    assert result.problem == problem
+    assert PROBLEM_REPLIES[problem].endswith((".", "?"))
+
+
+def test_control_characters_and_spaces_are_cleaned():
+    assert clean("on\x00 veut\u200b  créer\n\nune  SCOP\x1b").text == "on veut créer une SCOP"
+
+
+def test_markup_and_sql_are_just_text():
+    assert clean("<script>alert(1)</script>").problem is None
+    assert clean("'; DROP TABLE leads; --").problem is None
+
+
+@pytest.mark.parametrize("text, register", [
+    ("salut tu peux m'aider ?", "tu"), ("stp jveu créer ma boite", "tu"),
+    ("t'as une idée ?", "tu"), ("Pourriez-vous m'aider ?", "vous"),
+    ("Bonjour, notre association souhaite grandir", "vous"),
+])
+def test_register(text, register):
+    assert register_of(text) == register
+
+
+def test_the_register_stays_until_the_person_changes_it():
+    assert register_of("ok merci", previous="tu") == "tu"
+    assert register_of("ok merci") == "vous"
