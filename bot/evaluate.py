@@ -13,6 +13,10 @@ from typing import Any, Iterable
 
 from bot import settings
 
+# Keys of the two groups of registers, apart from the registers' own names.
+GROUP_CLEAN, GROUP_INFORMAL = "_clean", "_informal"
+GROUPS = (GROUP_CLEAN, GROUP_INFORMAL)
+
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     rows = []
@@ -43,7 +47,7 @@ def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]])
         ok = expected == got
         register = row.get("register", "clean")
         by_register[register].append(ok)
-        by_register["informal" if register != "clean" else "clean_"].append(ok)
+        by_register[GROUP_INFORMAL if register != "clean" else GROUP_CLEAN].append(ok)
         if expected is None:
             must_not_route += 1
             wrongly_routed += got is not None
@@ -58,17 +62,17 @@ def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]])
             errors.append({"text": row["text"], "expected": expected, "got": got,
                            "intent": pred.get("intent"), "confidence": pred.get("confidence"),
                            "register": register})
-    results = [ok for reg, oks in by_register.items() if reg not in ("informal", "clean_")
+    results = [ok for reg, oks in by_register.items() if reg not in GROUPS
                for ok in oks]
     offers = sorted(set(tp) | set(fp) | set(fn))
     return {
         "n": len(results),
         "accuracy": _ratio(results),
-        "clean": _ratio(by_register.get("clean_", [])),
-        "informal": _ratio(by_register.get("informal", [])),
+        "clean": _ratio(by_register.get(GROUP_CLEAN, [])),
+        "informal": _ratio(by_register.get(GROUP_INFORMAL, [])),
         "per_register": {reg: {"n": len(oks), "accuracy": _ratio(oks)}
                          for reg, oks in sorted(by_register.items())
-                         if reg not in ("informal", "clean_")},
+                         if reg not in GROUPS},
         "per_offer": {o: {"precision": _ratio_n(tp[o], tp[o] + fp[o]),
                           "recall": _ratio_n(tp[o], tp[o] + fn[o]),
                           "support": tp[o] + fn[o]} for o in offers},
