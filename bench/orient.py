@@ -1,0 +1,46 @@
+"""Benchmark of one-shot orientation: model load time and `bot orient` throughput.
+
+Usage: .venv/bin/python bench/orient.py [--repeat 3]
+Prints figures; asserts nothing (see docs/performance.md for the recorded ones).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+from bot import settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+
+    started = time.perf_counter()
+    from bot.orient import Orienter
+
+    orienter = Orienter()
+    load = time.perf_counter() - started
+    orienter.orient("bonjour")  # first call builds the prediction graph
+
+    durations = []
+    for _ in range(args.repeat):
+        for text in texts:
+            t0 = time.perf_counter()
+            orienter.orient(text)
+            durations.append(time.perf_counter() - t0)
+    durations.sort()
+    total = sum(durations)
+    pct = lambda p: 1000 * durations[int(p * (len(durations) - 1))]  # noqa: E731
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"model load (import + Agent.load): {load:.1f} s")
+    print(f"texts: {len(durations)}  throughput: {len(durations) / total:.1f} texts/s")
+    print(f"per text: p50 {pct(0.5):.1f} ms  p95 {pct(0.95):.1f} ms  p99 {pct(0.99):.1f} ms")
+    print(f"peak RSS of this process: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Benchmark of the running assistant: time to first answer and memory of each process.
+
+Starts the action server and the Rasa server like scripts/run.sh (ports 5105/5155), sends the
+dev set's first messages one by one over REST, and prints start-up time, per-turn latency and
+the resident memory of both processes. Usage: .venv/bin/python bench/server.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bot import settings
+
+RASA_PORT, ACTIONS_PORT = 5105, 5155
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def say(sender: str, text: str) -> list:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook",
+                                     data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def main() -> None:
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    endpoints = Path(tempfile.mkdtemp()) / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ACTIONS_PORT}/webhook\n")
+    started = time.perf_counter()
+    actions = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(ACTIONS_PORT)], cwd=settings.ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rasa = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--model",
+                             str(settings.MODEL_FILE), "--endpoints", str(endpoints),
+                             "--port", str(RASA_PORT), "--interface", "127.0.0.1"],
+                            cwd=settings.ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                if say("bench-warmup", "bonjour"):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        print(f"start-up to first answer: {time.perf_counter() - started:.1f} s")
+        texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+        durations = []
+        for i, text in enumerate(texts):
+            t0 = time.perf_counter()
+            say(f"bench-{i}", text)
+            durations.append(time.perf_counter() - t0)
+        durations.sort()
+        pct = lambda p: 1000 * durations[int(p * (len(durations) - 1))]  # noqa: E731
+        print(f"{len(durations)} first messages, one at a time: p50 {pct(0.5):.0f} ms, "
+              f"p95 {pct(0.95):.0f} ms, max {1000 * durations[-1]:.0f} ms")
+        print(f"RSS: rasa server {rss_mb(rasa.pid):.0f} MB, action server "
+              f"{rss_mb(actions.pid):.0f} MB")
+    finally:
+        rasa.terminate()
+        actions.terminate()
+        rasa.wait(30)
+        actions.wait(30)
+
+
+if __name__ == "__main__":
+    main()
