@@ -88,6 +88,51 @@ def cmd_lookups(args) -> int:
     return 0
 
 
+def _repository():
+    from bot.leads.db import upgrade
+    from bot.leads.repository import LeadRepository
+
+    upgrade()
+    return LeadRepository()
+
+
+def cmd_leads(args) -> int:
+    from bot.leads import export
+    from bot.leads.outbox import Outbox
+
+    repository = _repository()
+    if args.action == "flush":
+        written = Outbox().drain(repository)
+        print(f"{written} demande(s) en attente enregistrée(s) ; "
+              f"{len(Outbox().pending())} toujours en attente.")
+        return 0
+    leads = repository.list(text=args.search)
+    if args.action == "list":
+        print(export.to_table(leads) if leads else "Aucune demande pour l'instant.")
+    elif args.format == "csv":
+        sys.stdout.buffer.write(export.to_csv(leads).encode("utf-8"))
+    else:
+        sys.stdout.write(export.to_jsonl(leads))
+    return 0
+
+
+def parse_duration(text: str):
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"(\d+)\s*([dwy]|j)", text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError("durée attendue comme 365d, 52w ou 1y")
+    n, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=n * {"d": 1, "j": 1, "w": 7, "y": 365}[unit])
+
+
+def cmd_purge(args) -> int:
+    removed = _repository().purge(args.older_than)
+    print(f"{removed} demande(s) supprimée(s) (plus anciennes que {args.older_than.days} jours).")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import chat
 
@@ -123,6 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("lookups", help="régénérer data/nlu/lookups.yml (communes, formes…)")
     p.add_argument("--write", action="store_true")
     p.set_defaults(func=cmd_lookups)
+
+    p = sub.add_parser("leads", help="demandes de rappel : lister, exporter, vider la file")
+    p.add_argument("action", choices=["list", "export", "flush"])
+    p.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    p.add_argument("--search", default=None, help="texte à chercher (nom, commune, référence…)")
+    p.set_defaults(func=cmd_leads)
+
+    p = sub.add_parser("purge", help="supprimer les demandes et conversations anciennes")
+    p.add_argument("--older-than", type=parse_duration, required=True, metavar="DURÉE",
+                   help="par exemple 365d")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
     p.add_argument("--url", default=settings.RASA_URL)

@@ -1,0 +1,27 @@
+"""Alembic environment: the URL comes from the caller (bot.leads.db.upgrade) or DATABASE_URL."""
+from alembic import context
+from sqlalchemy import create_engine
+
+from bot.leads.db import database_url
+from bot.leads.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or database_url()
+
+
+def run() -> None:
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

@@ -1,0 +1,87 @@
+"""A durable local queue for leads when the database cannot be reached.
+
+A confirmed lead that cannot be written is appended (and fsync'ed) to var/outbox/leads.jsonl;
+the next write, or `python -m bot leads flush`, writes the queued leads — idempotently, thanks
+to their confirmation key — and removes them from the file.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import settings
+from bot.leads.repository import LeadRepository
+
+
+@dataclass(frozen=True)
+class Submitted:
+    status: str              # "saved" or "queued"
+    reference: str | None    # known once written
+    created: bool = True
+
+
+class Outbox:
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path or settings.ROOT / "var" / "outbox" / "leads.jsonl")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def put(self, draft: Mapping[str, Any]) -> None:
+        line = json.dumps(dict(draft), ensure_ascii=False, default=str) + "\n"
+        with self._locked(), open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def pending(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(l) for l in self.path.read_text(encoding="utf-8").splitlines()
+                if l.strip()]
+
+    def drain(self, repository: LeadRepository) -> int:
+        """Write the queued leads; keep those that still fail. Returns how many were written."""
+        with self._locked():
+            queued = self.pending()
+            if not queued:
+                return 0
+            left, written = [], 0
+            for draft in queued:
+                try:
+                    repository.save(draft)
+                    written += 1
+                except SQLAlchemyError:
+                    left.append(draft)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(d, ensure_ascii=False, default=str) + "\n"
+                                   for d in left), encoding="utf-8")
+            os.replace(tmp, self.path)
+            return written
+
+
+def submit(draft: Mapping[str, Any], repository: LeadRepository,
+           outbox: Outbox | None = None) -> Submitted:
+    """Write a confirmed lead, or queue it durably when the database is unreachable."""
+    outbox = outbox or Outbox()
+    try:
+        outbox.drain(repository)
+        saved = repository.save(draft)
+        return Submitted("saved", saved.reference, saved.created)
+    except SQLAlchemyError:
+        outbox.put(draft)
+        return Submitted("queued", None)
