@@ -9,6 +9,7 @@ from bot.catalogue import PHASES, Offer, get_catalogue
 from bot.questions import get_question, payload
 from bot.routing import Orientation
 
+CALLBACK = "/request_callback"
 NOT_THIS = "/not_this"
 RESTART = "/restart"
 
@@ -50,6 +51,7 @@ def offer_card(orientation: Orientation, register: str = "vous") -> dict:
     return {
         "text": text,
         "buttons": [
+            {"title": "Être rappelé·e", "payload": CALLBACK},
             {"title": "Ce n'est pas ça", "payload": NOT_THIS},
             {"title": "Recommencer", "payload": RESTART},
         ],

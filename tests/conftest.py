@@ -67,9 +67,13 @@ def rasa_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("servers")
     action_port, rasa_port = _free_port(), _free_port()
     endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n")
+    tracker_db = tmp / "tracker.db"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         f"  db: {tracker_db}\n")
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONWARNINGS="ignore")
+               PYTHONWARNINGS="ignore", DATABASE_URL=f"sqlite:///{tmp / 'leads.db'}",
+               TRACKER_STORE_URL=f"sqlite:///{tracker_db}", BOUSSOLE_OUTBOX=str(tmp / "outbox"))
     action_log, rasa_log = tmp / "actions.log", tmp / "rasa.log"
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
@@ -83,6 +87,8 @@ def rasa_server(tmp_path_factory):
         _wait(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         _wait(f"http://127.0.0.1:{rasa_port}/", rasa, rasa_log)
         server = RasaServer(f"http://127.0.0.1:{rasa_port}")
+        server.database_url = env["DATABASE_URL"]
+        server.tracker_url = env["TRACKER_STORE_URL"]
         # The model is loaded lazily by some Rasa versions: wait for a real answer.
         deadline = time.monotonic() + 120
         while not server.say("warm-up", "bonjour") and time.monotonic() < deadline:

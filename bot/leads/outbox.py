@@ -29,7 +29,8 @@ class Submitted:
 
 class Outbox:
     def __init__(self, path: Path | None = None):
-        self.path = Path(path or settings.ROOT / "var" / "outbox" / "leads.jsonl")
+        default = Path(os.environ.get("BOUSSOLE_OUTBOX", settings.ROOT / "var" / "outbox"))
+        self.path = Path(path or default / "leads.jsonl")
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     @contextmanager

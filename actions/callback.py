@@ -1,0 +1,235 @@
+"""Call-back actions: the contact form, the summary, the lead, privacy and feedback."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import (ActiveLoop, EventType, FollowupAction, Restarted, SlotSet)
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.callback import (CONSENT_TEXT, CORRECTABLE, read_details, lead_draft, required_slots,
+                          split_name, summary)
+from bot.contact import (check_commune, check_consent, check_email, check_name, check_phone,
+                         check_summary)
+from bot.leads.outbox import submit
+from bot.leads.service import get_repository
+from bot.privacy import erase_conversation
+from bot.text import register_of
+
+log = logging.getLogger(__name__)
+
+
+def _tu(tracker: Tracker) -> bool:
+    return (tracker.get_slot("register") or "vous") == "tu"
+
+
+def _session_started(tracker: Tracker) -> str:
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return str(event.get("timestamp"))
+    return "0"
+
+
+class ValidateContactForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        return required_slots(tracker.get_slot("offer"), tracker.get_slot("stage"),
+                              bool(tracker.get_slot("human_requested")))
+
+    def _details(self, tracker: Tracker) -> dict[str, Any]:
+        """Other details given in the same message ("Léa Martin, lea@x.org, Firminy")."""
+        found = read_details(tracker.latest_message.get("text") or "")
+        return {k: v for k, v in found.items() if not tracker.get_slot(k)}
+
+    def _reask(self, dispatcher: CollectingDispatcher, message: str, slot: str,
+               extra: dict | None = None) -> dict[str, Any]:
+        dispatcher.utter_message(text=message)
+        return {slot: None, **(extra or {})}
+
+    def validate_full_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        details = self._details(tracker)
+        if "full_name" in details:
+            return details
+        parts = split_name(" ".join(str(value or "").split()))
+        if not parts:
+            return self._reask(dispatcher, "Pouvez-vous m'indiquer votre prénom et votre nom ? "
+                                           "Par exemple : Léa Martin.", "full_name")
+        first, last = check_name(parts[0]), check_name(parts[1], "nom")
+        for checked in (first, last):
+            if not checked.ok:
+                return self._reask(dispatcher, checked.error, "full_name")
+        return {**details, "full_name": f"{first.value} {last.value}",
+                "first_name": first.value, "last_name": last.value}
+
+    def validate_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        details = self._details(tracker)
+        if "contact" in details:
+            return details
+        text = str(value or "")
+        checked = check_email(text) if "@" in text else check_phone(text)
+        if not checked.ok:
+            return self._reask(dispatcher, checked.error + " (une adresse e-mail ou un numéro "
+                                                           "de téléphone)", "contact")
+        if "@" in text:
+            return {"contact": checked.value, "email": checked.value}
+        return {"contact": checked.value, "phone": checked.value,
+                "phone_region": checked.extra["region"]}
+
+    def validate_commune(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        checked = check_commune(str(value or ""))
+        if not checked.ok:
+            return self._reask(dispatcher, checked.error, "commune")
+        if not checked.extra["on_territory"]:
+            dispatcher.utter_message(
+                text=f"{checked.value} n'est pas sur le territoire de Saint-Étienne Métropole. "
+                     f"Je transmets quand même votre demande : un·e conseiller·ère vous "
+                     f"orientera vers le bon interlocuteur.")
+        return {"commune": checked.value, "commune_insee": checked.extra["insee"],
+                "on_territory": checked.extra["on_territory"]}
+
+    def validate_structure_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        name = " ".join(str(value or "").split())
+        if not name or len(name) > 200:
+            return self._reask(dispatcher, "Quel est le nom de votre structure (200 caractères "
+                                           "au plus) ?", "structure_name")
+        return {"structure_name": name}
+
+    def validate_project_summary(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        checked = check_summary(str(value or ""))
+        if not checked.ok:
+            return self._reask(dispatcher, checked.error, "project_summary")
+        return {"project_summary": checked.value}
+
+    def validate_consent(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = tracker.latest_message.get("text") or str(value or "")
+        checked = check_consent(text)
+        if not checked.ok:
+            return self._reask(dispatcher, checked.error, "consent")
+        return {"consent": checked.value}
+
+
+class ActionAskConsent(Action):
+    """Asks for consent with the exact, versioned text stored with the lead."""
+
+    def name(self) -> str:
+        return "action_ask_consent"
+
+    def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(
+            text=f"Dernière étape : votre accord.\n« {CONSENT_TEXT} »\nAcceptez-vous ?",
+            buttons=[{"title": "Oui, j'accepte", "payload": "oui"},
+                     {"title": "Non", "payload": "non"}])
+        return []
+
+
+class ActionSummary(Action):
+    """After the form: the summary to confirm, or what happens without consent."""
+
+    def name(self) -> str:
+        return "action_summary"
+
+    def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("consent") != "yes":
+            dispatcher.utter_message(
+                text="Sans votre accord, je ne transmets rien et je n'enregistre rien. "
+                     "Vous pouvez changer d'avis à tout moment en demandant à être rappelé·e.")
+            return [SlotSet(s, None) for s in ("consent", "full_name", "first_name",
+                                               "last_name", "contact", "email", "phone")]
+        message = summary(tracker.current_slot_values(), "tu" if _tu(tracker) else "vous")
+        dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
+        return []
+
+
+class ActionCorrect(Action):
+    """"Corriger le nom": forget that field; the form asks it again, then the summary."""
+
+    def name(self) -> str:
+        return "action_correct"
+
+    def run(self, dispatcher, tracker, domain):
+        field = tracker.get_slot("field")
+        if field not in CORRECTABLE:
+            dispatcher.utter_message(text="Quelle information voulez-vous corriger ?")
+            return []
+        return [SlotSet(s, None) for s in CORRECTABLE[field]] + [SlotSet("field", None)]
+
+
+class ActionSubmitLead(Action):
+    """Write the lead once, and tell the truth: saved with its reference, or queued."""
+
+    def name(self) -> str:
+        return "action_submit_lead"
+
+    def run(self, dispatcher, tracker, domain):
+        slots = tracker.current_slot_values()
+        if slots.get("consent") != "yes" or not (slots.get("email") or slots.get("phone")):
+            dispatcher.utter_message(text="Il me manque votre accord ou un moyen de vous "
+                                          "recontacter : dites « être rappelé » pour reprendre.")
+            return []
+        channel = (tracker.get_latest_input_channel() or "rest")
+        draft = lead_draft(tracker.sender_id, _session_started(tracker), slots, channel)
+        result = submit(draft, get_repository())
+        tu = _tu(tracker)
+        if result.status == "saved":
+            dispatcher.utter_message(
+                text=(f"C'est envoyé ! Ta référence : {result.reference}. "
+                      f"Un·e conseiller·ère te rappelle sous 5 jours ouvrés." if tu else
+                      f"C'est enregistré. Votre référence : {result.reference}. "
+                      f"Un·e conseiller·ère vous rappelle sous 5 jours ouvrés."))
+        else:
+            dispatcher.utter_message(
+                text="Votre demande est bien gardée, mais notre base de données ne répond pas "
+                     "pour le moment : elle sera enregistrée dès son retour et un·e "
+                     "conseiller·ère vous rappellera. Je ne peux pas encore vous donner de "
+                     "numéro de référence.")
+        dispatcher.utter_message(
+            text="Cette orientation vous a-t-elle été utile ?" if not tu else
+                 "Cette orientation t'a été utile ?",
+            buttons=[{"title": "Oui", "payload": '/feedback{"useful": "oui"}'},
+                     {"title": "Non", "payload": '/feedback{"useful": "non"}'}])
+        return [SlotSet("lead_reference", result.reference or "en attente")]
+
+
+class ActionAskHuman(Action):
+    def name(self) -> str:
+        return "action_ask_human"
+
+    def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(
+            text="Bien sûr : un·e conseiller·ère ESS peut vous rappeler. Il me faut juste "
+                 "votre nom, un moyen de vous joindre et votre accord.")
+        return [SlotSet("human_requested", True)]
+
+
+class ActionFeedback(Action):
+    def name(self) -> str:
+        return "action_feedback"
+
+    def run(self, dispatcher, tracker, domain):
+        useful = {"oui": True, "non": False}.get(str(tracker.get_slot("useful") or ""))
+        try:
+            get_repository().record_feedback(tracker.sender_id, useful, tracker.get_slot("offer"))
+        except Exception:  # noqa: BLE001 - feedback is optional, never break the conversation
+            log.warning("feedback not recorded", exc_info=True)
+        dispatcher.utter_message(text="Merci pour votre retour !" if not _tu(tracker)
+                                 else "Merci pour ton retour !")
+        return []
+
+
+class ActionDeleteMyData(Action):
+    """"Supprimer mes données": erase this conversation's leads and events, then confirm."""
+
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        leads = erase_conversation(tracker.sender_id)
+        what = f"{leads} demande(s) de rappel et " if leads else ""
+        dispatcher.utter_message(
+            text=f"C'est fait : {what}notre conversation ont été effacées. "
+                 f"Vous pouvez repartir de zéro quand vous voulez.")
+        return [Restarted()]

@@ -1,0 +1,54 @@
+"""Erasing a person's data: their leads and the conversation events in Rasa's tracker store.
+
+Rasa writes the events of the current turn *after* the action that asked for the erasure, and
+its SQL tracker store re-inserts every event it does not find; so the tracker rows are deleted
+now and once more shortly after the turn, when Rasa has saved it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from sqlalchemy import create_engine, text
+
+from bot import settings
+
+log = logging.getLogger(__name__)
+ERASE_AGAIN_AFTER = (2.0, 8.0)  # seconds
+
+
+def tracker_store_url() -> str:
+    url = os.environ.get("TRACKER_STORE_URL")
+    if url:
+        return url
+    return f"sqlite:///{settings.ROOT / 'var' / 'tracker.db'}"
+
+
+def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
+    engine = create_engine(url or tracker_store_url(), future=True)
+    try:
+        with engine.begin() as connection:
+            try:
+                result = connection.execute(text("DELETE FROM events WHERE sender_id = :s"),
+                                            {"s": sender_id})
+            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to erase
+                return 0
+            return result.rowcount or 0
+    finally:
+        engine.dispose()
+
+
+def erase_conversation(sender_id: str, url: str | None = None,
+                       again_after: tuple[float, ...] = ERASE_AGAIN_AFTER) -> int:
+    """Erase leads now and tracker events now and after the turn; return the lead count."""
+    from bot.leads.service import get_repository
+
+    leads = get_repository().erase_conversation(sender_id)
+    erase_tracker_events(sender_id, url)
+    for delay in again_after:
+        timer = threading.Timer(delay, erase_tracker_events, args=(sender_id, url))
+        timer.daemon = True
+        timer.start()
+    log.info("erased conversation data (leads: %d)", leads)
+    return leads
