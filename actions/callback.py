@@ -40,10 +40,12 @@ class ValidateContactForm(FormValidationAction):
         return required_slots(tracker.get_slot("offer"), tracker.get_slot("stage"),
                               bool(tracker.get_slot("human_requested")))
 
-    def _details(self, tracker: Tracker) -> dict[str, Any]:
-        """Other details given in the same message ("Léa Martin, lea@x.org, Firminy")."""
+    def _details(self, tracker: Tracker, field: str) -> dict[str, Any]:
+        """Details given in the same message ("Léa Martin, lea@x.org, Firminy"): the field
+        being asked, and the others not known yet."""
         found = read_details(tracker.latest_message.get("text") or "")
-        return {k: v for k, v in found.items() if not tracker.get_slot(k)}
+        own = set(CORRECTABLE.get(field, (field,)))
+        return {k: v for k, v in found.items() if k in own or not tracker.get_slot(k)}
 
     def _reask(self, dispatcher: CollectingDispatcher, message: str, slot: str,
                extra: dict | None = None) -> dict[str, Any]:
@@ -51,7 +53,7 @@ class ValidateContactForm(FormValidationAction):
         return {slot: None, **(extra or {})}
 
     def validate_full_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        details = self._details(tracker)
+        details = self._details(tracker, "full_name")
         if "full_name" in details:
             return details
         parts = split_name(" ".join(str(value or "").split()))
@@ -66,7 +68,7 @@ class ValidateContactForm(FormValidationAction):
                 "first_name": first.value, "last_name": last.value}
 
     def validate_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        details = self._details(tracker)
+        details = self._details(tracker, "contact")
         if "contact" in details:
             return details
         text = str(value or "")

@@ -29,7 +29,8 @@ def database(tmp_path, monkeypatch):
 def validate(slot, text, slots=None):
     dispatcher = CollectingDispatcher()
     method = getattr(ValidateContactForm(), f"validate_{slot}")
-    result = method(text, dispatcher, tracker(text, slots), {})
+    # As in Rasa, the requested slot already holds the raw text when it is validated.
+    result = method(text, dispatcher, tracker(text, {**(slots or {}), slot: text}), {})
     return result, [m["text"] for m in dispatcher.messages]
 
 
