@@ -1,6 +1,7 @@
 """Orientation actions: read the tracker, ask `bot.routing`, say what `bot.replies` renders."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -118,6 +119,20 @@ class ActionReorient(Action):
             _remember(orientation, ranking, register)
 
 
+def _keep_for_review(tracker: Tracker) -> None:
+    """Every misunderstood message is kept for advisors to label (SPEC §6)."""
+    from bot.leads.service import get_repository
+
+    message = tracker.latest_message
+    try:
+        get_repository().record_misunderstood(
+            tracker.sender_id, message.get("text") or "",
+            [{"name": r.get("name"), "confidence": r.get("confidence")}
+             for r in message.get("intent_ranking") or []])
+    except Exception:  # noqa: BLE001 - never break the conversation for a review queue
+        logging.getLogger(__name__).warning("misunderstood message not kept", exc_info=True)
+
+
 class ActionFallback(Action):
     """A misunderstood message: ask to rephrase; after two in a row, offer a human."""
 
@@ -127,6 +142,7 @@ class ActionFallback(Action):
     def run(self, dispatcher, tracker, domain):
         if _unusable(dispatcher, tracker):
             return []
+        _keep_for_review(tracker)
         count = (tracker.get_slot("misunderstood_count") or 0.0) + 1
         if count >= 2:
             dispatcher.utter_message(response="utter_offer_human")

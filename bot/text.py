@@ -29,6 +29,9 @@ PROBLEM_REPLIES = {
                   "quelques mots, par exemple : « j'ai une idée d'épicerie solidaire ».",
     "too_long": "Votre message est très long. Pouvez-vous résumer votre projet en quelques "
                 "phrases ? Par exemple : « notre association veut créer une nouvelle activité ».",
+    "foreign": "Je ne comprends que le français, désolé (sorry, I only understand French). "
+               "Pouvez-vous décrire votre projet en français ? Un·e conseiller·ère peut aussi "
+               "vous rappeler.",
     "not_latin": "Je ne comprends que le français, désolé. Pouvez-vous décrire votre projet en "
                  "français ? Un·e conseiller·ère peut aussi vous rappeler.",
 }
@@ -52,7 +55,28 @@ def clean(text: object) -> CleanText:
     latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
     if latin / len(letters) < 0.5:
         return CleanText(text, "not_latin", truncated)
+    if _looks_foreign(text):
+        return CleanText(text, "foreign", truncated)
     return CleanText(text, None, truncated)
+
+
+# Function words: a message made of English (or Spanish) ones is not French, even when its
+# content words ("job", "business") look like franglais.
+_FOREIGN_WORDS = frozenset(
+    "the you can could would help me my with please find is are what how i to an in for of and "
+    "this that do does want need where looking hello hi it we our your el la los las por favor "
+    "quiero necesito ayuda trabajo como que es una".split())
+_FRENCH_WORDS = frozenset(
+    "je j tu il elle on nous vous le la les l de des du un une et pour avec mon ma mes notre "
+    "nos votre est sont pas que qui dans sur en au aux ce cette c ai as a veux voudrais "
+    "bonjour salut merci suis jsuis jveux".split())
+
+
+def _looks_foreign(text: str) -> bool:
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    foreign = sum(w in _FOREIGN_WORDS and w not in _FRENCH_WORDS for w in words)
+    french = sum(w in _FRENCH_WORDS for w in words)
+    return foreign >= 3 and foreign > 2 * french
 
 
 _TU = re.compile(

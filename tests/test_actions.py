@@ -85,7 +85,18 @@ def test_unusable_messages_get_a_clear_answer_and_no_orientation(text):
     assert slots == {}
 
 
-def test_two_misunderstandings_in_a_row_offer_a_human():
+@pytest.fixture()
+def database(tmp_path, monkeypatch):
+    from bot.leads import db, service
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
+    monkeypatch.setattr(service, "_repository", None)
+    db.get_engine.cache_clear()
+    yield service
+    monkeypatch.setattr(service, "_repository", None)
+    db.get_engine.cache_clear()
+
+
+def test_two_misunderstandings_in_a_row_offer_a_human(database):
     messages, slots = run(ActionFallback(), tracker("blablabla", "nlu_fallback", 0.3))
     assert messages[0]["response"] == "utter_please_rephrase"
     messages, _ = run(ActionFallback(), tracker("gnagna", "nlu_fallback", 0.3,
@@ -98,3 +109,15 @@ def test_greeting_in_the_persons_register():
     assert messages[0]["response"] == "utter_greet_tu" and slots["register"] == "tu"
     messages, _ = run(ActionGreet(), tracker("Bonjour", "greet"))
     assert messages[0]["response"] == "utter_greet"
+
+
+def test_misunderstood_messages_are_kept_for_review(database):
+    from sqlalchemy import select
+    from bot.leads.models import MisunderstoodMessage
+
+    run(ActionFallback(), tracker("gloubiboulga", "nlu_fallback", 0.3,
+                                  [("nlu_fallback", 0.3), ("greet", 0.2)]))
+    with database.get_repository().sessions() as session:
+        [kept] = session.scalars(select(MisunderstoodMessage)).all()
+    assert kept.text == "gloubiboulga" and kept.ranking[1] == {"name": "greet",
+                                                                "confidence": 0.2}

@@ -8,8 +8,10 @@ from bot.text import PROBLEM_REPLIES, clean, register_of
 @pytest.mark.parametrize("raw, problem", [
     ("", "empty"), ("   \n\t ", "empty"), (None, "empty"), ("🙂🙂🙂", "no_letters"),
     ("12345 !!!", "no_letters"), ("مرحبا، أريد إنشاء جمعية", "not_latin"),
-    ("Привет, как дела", "not_latin"), ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
-], ids=["empty", "spaces", "none", "emoji", "digits", "arabic", "cyrillic", "huge"])
+    ("Привет, как дела", "not_latin"), ("Hello, can you help me with my taxes?", "foreign"),
+    ("Hola, necesito ayuda para encontrar trabajo", "foreign"), ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
+], ids=["empty", "spaces", "none", "emoji", "digits", "arabic", "cyrillic", "english",
+        "spanish", "huge"])
 def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem):
     result = clean(raw)
     assert result.problem == problem
@@ -18,6 +20,14 @@ def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem)
 
 def test_control_characters_and_spaces_are_cleaned():
     assert clean("on\x00 veut\u200b  créer\n\nune  SCOP\x1b").text == "on veut créer une SCOP"
+
+
+@pytest.mark.parametrize("text", [
+    "On veut scaler notre business model et faire un roll-out dans d'autres villes",
+    "je suis en master et je veux lancer ma start-up, j'ai besoin d'un incubator",
+    "hello, on a un side project d'appli pour les assos, on cherche du funding"])
+def test_franglais_is_french(text):
+    assert clean(text).problem is None
 
 
 def test_markup_and_sql_are_just_text():
