@@ -1,8 +1,10 @@
 """Benchmark of the running assistant: time to first answer and memory of each process.
 
-Starts the action server and the Rasa server like scripts/run.sh (ports 5105/5155), sends the
-dev set's first messages one by one over REST, and prints start-up time, per-turn latency and
-the resident memory of both processes. Usage: .venv/bin/python bench/server.py
+Starts the action server and the Rasa server like scripts/run.sh (ports 5105/5155, SQL tracker
+store and leads database in a temporary folder), sends the dev set's first messages one by one
+over REST, then drives whole call-back conversations (orientation, contact form, confirmation:
+the action server and the database in the loop), and prints start-up time, per-turn latency and
+the resident memory of both processes. Usage: .venv/bin/python bench/server.py [--conversations N]
 """
 from __future__ import annotations
 
@@ -35,10 +37,35 @@ def say(sender: str, text: str) -> list:
         return json.loads(response.read())
 
 
+CONVERSATION = [
+    "bonjour", "on voudrait reprendre la boîte de notre patron en SCOP", "/request_callback",
+    "Léa Martin, lea.martin@example.org, Firminy", "Menuiserie Dupont",
+    "Reprendre la menuiserie avec six collègues", "oui", "/confirm", '/feedback{"useful": "oui"}',
+]
+
+
+def percentiles(durations: list[float]) -> str:
+    durations = sorted(durations)
+    pct = lambda p: 1000 * durations[int(p * (len(durations) - 1))]  # noqa: E731
+    return (f"p50 {pct(0.5):.0f} ms, p95 {pct(0.95):.0f} ms, max {1000 * durations[-1]:.0f} ms "
+            f"({len(durations)} turns)")
+
+
 def main() -> None:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    endpoints = Path(tempfile.mkdtemp()) / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ACTIONS_PORT}/webhook\n")
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=30)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+               DATABASE_URL=f"sqlite:///{tmp / 'leads.db'}",
+               TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
+               BOUSSOLE_OUTBOX=str(tmp / "outbox"))
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ACTIONS_PORT}/webhook\n"
+                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         f"  db: {tmp / 'tracker.db'}\n")
     started = time.perf_counter()
     actions = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(ACTIONS_PORT)], cwd=settings.ROOT, env=env,
@@ -62,10 +89,15 @@ def main() -> None:
             t0 = time.perf_counter()
             say(f"bench-{i}", text)
             durations.append(time.perf_counter() - t0)
-        durations.sort()
-        pct = lambda p: 1000 * durations[int(p * (len(durations) - 1))]  # noqa: E731
-        print(f"{len(durations)} first messages, one at a time: p50 {pct(0.5):.0f} ms, "
-              f"p95 {pct(0.95):.0f} ms, max {1000 * durations[-1]:.0f} ms")
+        print(f"first messages (orientation), one at a time: {percentiles(durations)}")
+        turns = []
+        for n in range(args.conversations):
+            for text in CONVERSATION:
+                t0 = time.perf_counter()
+                say(f"bench-conv-{n}", text)
+                turns.append(time.perf_counter() - t0)
+        print(f"whole call-back conversations ({args.conversations} × {len(CONVERSATION)} "
+              f"turns, lead written): {percentiles(turns)}")
         print(f"RSS: rasa server {rss_mb(rasa.pid):.0f} MB, action server "
               f"{rss_mb(actions.pid):.0f} MB")
     finally:

@@ -6,4 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# The database layer is tested on SQLite and on a real PostgreSQL (Debian's, started here).
+BOUSSOLE_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+export BOUSSOLE_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop' EXIT
+.venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.leads import statuses
 from bot.leads.db import make_engine, session_factory, upgrade
@@ -22,9 +23,20 @@ from bot.leads.repository import LeadRepository, confirmation_key
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture()
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'leads.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The same tests on SQLite and on the real PostgreSQL that scripts/test.sh starts."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'leads.db'}"
+    else:
+        url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
+        if not url:
+            pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
     upgrade(url)
     return url
 
