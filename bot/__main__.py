@@ -128,8 +128,12 @@ def parse_duration(text: str):
 
 
 def cmd_purge(args) -> int:
+    from bot.privacy import purge_tracker_events
+
     removed = _repository().purge(args.older_than)
-    print(f"{removed} demande(s) supprimée(s) (plus anciennes que {args.older_than.days} jours).")
+    events = purge_tracker_events(args.older_than.total_seconds())
+    print(f"{removed} demande(s) et {events} événement(s) de conversation supprimés "
+          f"(plus anciens que {args.older_than.days} jours).")
     return 0
 
 

@@ -39,6 +39,25 @@ def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
         engine.dispose()
 
 
+def purge_tracker_events(older_than_seconds: float, now: float | None = None,
+                         url: str | None = None) -> int:
+    """Delete conversation events older than the limit; return how many rows went."""
+    import time
+
+    limit = (now or time.time()) - older_than_seconds
+    engine = create_engine(url or tracker_store_url(), future=True)
+    try:
+        with engine.begin() as connection:
+            try:
+                result = connection.execute(text("DELETE FROM events WHERE timestamp < :t"),
+                                            {"t": limit})
+            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to purge
+                return 0
+            return result.rowcount or 0
+    finally:
+        engine.dispose()
+
+
 def erase_conversation(sender_id: str, url: str | None = None,
                        again_after: tuple[float, ...] = ERASE_AGAIN_AFTER) -> int:
     """Erase leads now and tracker events now and after the turn; return the lead count."""

@@ -89,6 +89,7 @@ def rasa_server(tmp_path_factory):
         server = RasaServer(f"http://127.0.0.1:{rasa_port}")
         server.database_url = env["DATABASE_URL"]
         server.tracker_url = env["TRACKER_STORE_URL"]
+        server.logs = (action_log, rasa_log)
         # The model is loaded lazily by some Rasa versions: wait for a real answer.
         deadline = time.monotonic() + 120
         while not server.say("warm-up", "bonjour") and time.monotonic() < deadline:

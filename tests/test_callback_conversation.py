@@ -80,3 +80,12 @@ def test_erasing_my_data_removes_lead_and_conversation(rasa_server):
     erased = say("supprimer mes données")
     assert "effacées" in _texts(erased)
     assert not any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
+
+
+def test_contact_details_never_reach_the_logs(rasa_server):
+    say = lambda t: rasa_server.say("callback-4", t)  # noqa: E731
+    say("/request_callback")
+    say("Nina Roux, nina.roux@example.org, 07 98 76 54 32, Sorbiers")
+    logs = "".join(path.read_text(errors="replace") for path in rasa_server.logs)
+    for secret in ("nina.roux@example.org", "07 98 76 54 32", "+33798765432", "Roux"):
+        assert secret not in logs

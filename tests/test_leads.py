@@ -184,7 +184,8 @@ def test_a_lead_survives_a_database_outage(tmp_path, db_url):
 
 def test_cli_lists_and_exports(tmp_path, db_url):
     LeadRepository(session_factory(make_engine(db_url))).save(draft())
-    env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}"}
     listed = subprocess.run([sys.executable, "-m", "bot", "leads", "list"], cwd=ROOT, env=env,
                             capture_output=True, text=True)
     assert listed.returncode == 0 and "ESS-" in listed.stdout and "Martin" in listed.stdout
@@ -193,4 +194,20 @@ def test_cli_lists_and_exports(tmp_path, db_url):
     assert json.loads(exported.stdout)["offer_id"] == "reprise-cooperative"
     purge = subprocess.run([sys.executable, "-m", "bot", "purge", "--older-than", "365d"],
                            cwd=ROOT, env=env, capture_output=True, text=True)
-    assert purge.returncode == 0 and purge.stdout.startswith("0 demande")
+    assert purge.returncode == 0 and purge.stdout.startswith("0 demande(s) et 0 événement")
+
+
+def test_purge_removes_old_conversation_events(tmp_path):
+    from sqlalchemy import create_engine
+    from bot.privacy import purge_tracker_events
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    engine = create_engine(url, future=True)
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
+                       "timestamp FLOAT)"))
+        c.execute(text("INSERT INTO events (sender_id, timestamp) VALUES "
+                       "('old', 1000.0), ('new', 2000000000.0)"))
+    assert purge_tracker_events(365 * 86400, now=1900000000.0, url=url) == 1
+    with engine.connect() as c:
+        assert [r[0] for r in c.execute(text("SELECT sender_id FROM events"))] == ["new"]
