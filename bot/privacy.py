@@ -25,18 +25,22 @@ def tracker_store_url() -> str:
     return f"sqlite:///{settings.ROOT / 'var' / 'tracker.db'}"
 
 
-def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
+def _delete_events(where: str, params: dict, url: str | None) -> int:
+    """DELETE FROM Rasa's `events` table; 0 when the table does not exist yet."""
     engine = create_engine(url or tracker_store_url(), future=True)
     try:
         with engine.begin() as connection:
             try:
-                result = connection.execute(text("DELETE FROM events WHERE sender_id = :s"),
-                                            {"s": sender_id})
-            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to erase
+                result = connection.execute(text(f"DELETE FROM events WHERE {where}"), params)
+            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to delete
                 return 0
             return result.rowcount or 0
     finally:
         engine.dispose()
+
+
+def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
+    return _delete_events("sender_id = :s", {"s": sender_id}, url)
 
 
 def purge_tracker_events(older_than_seconds: float, now: float | None = None,
@@ -44,18 +48,8 @@ def purge_tracker_events(older_than_seconds: float, now: float | None = None,
     """Delete conversation events older than the limit; return how many rows went."""
     import time
 
-    limit = (now or time.time()) - older_than_seconds
-    engine = create_engine(url or tracker_store_url(), future=True)
-    try:
-        with engine.begin() as connection:
-            try:
-                result = connection.execute(text("DELETE FROM events WHERE timestamp < :t"),
-                                            {"t": limit})
-            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to purge
-                return 0
-            return result.rowcount or 0
-    finally:
-        engine.dispose()
+    return _delete_events("timestamp < :t", {"t": (now or time.time()) - older_than_seconds},
+                          url)
 
 
 def erase_conversation(sender_id: str, url: str | None = None,
