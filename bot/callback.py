@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from bot.catalogue import get_catalogue
-from bot.contact import (check_commune, check_email, check_name, check_phone, format_phone)
+from bot.contact import check_commune, check_email, check_name, check_phone, format_phone
+from bot.facts import legal_form_of
 from bot.leads.repository import confirmation_key
 
 # The exact consent text; its version is stored with every lead (change both together).
@@ -141,6 +142,8 @@ def lead_draft(sender_id: str, session_started: str, slots: Mapping[str, Any],
     facts = {k: slots.get(k) for k in ("stage", "creation_step", "existing_goal",
                                        "youth_profile", "legal_form", "age", "student_status",
                                        "register") if slots.get(k)}
+    if slots.get("legal_form"):
+        facts["legal_form"] = legal_form_of(str(slots["legal_form"])) or slots["legal_form"]
     facts["rule"] = last.get("rule")
     offer = get_catalogue().offers.get(offer_id or "")
     age = slots.get("age")
@@ -154,7 +157,7 @@ def lead_draft(sender_id: str, session_started: str, slots: Mapping[str, Any],
         "email": slots.get("email"), "phone": slots.get("phone"),
         "phone_region": slots.get("phone_region"), "commune": slots.get("commune"),
         "commune_insee": slots.get("commune_insee"), "on_territory": slots.get("on_territory"),
-        "structure_name": slots.get("structure_name"), "legal_form": slots.get("legal_form"),
+        "structure_name": slots.get("structure_name"), "legal_form": facts.get("legal_form"),
         "project_summary": slots.get("project_summary"), "facts": facts,
         "offer_id": offer_id, "alternatives": alternatives,
         "confidence": 1.0 if offer_id and confidence is None else confidence,

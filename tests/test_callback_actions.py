@@ -102,7 +102,16 @@ def test_submitting_twice_writes_one_lead_and_gives_its_reference():
         ActionSubmitLead().run(dispatcher, tracker(slots=SLOTS), {})
         texts.append(dispatcher.messages[0]["text"])
     assert "ESS-" in texts[0] and texts[0] == texts[1]
-    assert len(service.get_repository().list()) == 1
+    [lead] = service.get_repository().list()
+    assert lead.offer_id == "reprise-cooperative" and lead.consent_version
+    assert lead.facts["rule"] == "R2" and lead.explanation.startswith("Parce que")
+
+
+def test_the_lead_carries_clean_facts():
+    from bot.callback import lead_draft
+    draft = lead_draft("u", "1", {**SLOTS, "legal_form": "scop", "age": "17 ans"})
+    assert draft["legal_form"] == "SCOP" and draft["youth"] is True
+    assert draft["confidence"] == 0.9 and draft["consent_version"]
 
 
 def test_database_down_tells_the_truth_and_keeps_the_lead(tmp_path, monkeypatch):
