@@ -137,6 +137,60 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def _read_password(confirm: bool = True) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Mot de passe (10 caractères au moins) : ")
+        if confirm and getpass.getpass("Encore une fois : ") != password:
+            raise SystemExit("Les deux mots de passe diffèrent.")
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_advisors(args) -> int:
+    from bot.advisors import AccountError, Advisors
+
+    advisors = Advisors(_repository())
+    try:
+        if args.action == "add":
+            ask = (lambda label: input(label)) if sys.stdin.isatty() else (lambda label: "")
+            email = args.email or ask("Adresse e-mail : ")
+            name = args.name or ask("Nom : ")
+            org = args.org or ask("Organisation (sem-ess, unis-cite, pepite-beelys) : ")
+            account = advisors.add(email, name, org, args.role, _read_password())
+            print(f"Compte créé : {account.email} ({account.role}, {account.organisation_id}).")
+        elif args.action == "list":
+            for a in advisors.list():
+                state = "actif" if a.active else "désactivé"
+                print(f"{a.email:<40} {a.name:<25} {a.role:<11} {a.organisation_id:<15} {state}")
+        elif args.action == "disable":
+            advisors.disable(args.email)
+            print(f"Compte désactivé : {args.email}")
+        else:
+            advisors.reset_password(args.email, _read_password())
+            print(f"Mot de passe changé : {args.email}")
+    except AccountError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_web(args) -> int:
+    import uvicorn
+
+    from bot.advisors import Advisors
+    from bot.web.app import create_app
+
+    if not any(a.role == "admin" for a in Advisors(_repository()).list()):
+        print("Aucun compte administrateur : créez-en un avec\n"
+              "  .venv/bin/python -m bot advisors add --email E --name N --org sem-ess "
+              "--role admin", file=sys.stderr)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
+                proxy_headers=True)
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import chat
 
@@ -183,6 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--older-than", type=parse_duration, required=True, metavar="DURÉE",
                    help="par exemple 365d")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("advisors", help="comptes des conseiller·ères")
+    p.add_argument("action", choices=["add", "list", "disable", "reset-password"])
+    p.add_argument("--email")
+    p.add_argument("--name")
+    p.add_argument("--org")
+    p.add_argument("--role", choices=["admin", "conseiller"], default="conseiller")
+    p.set_defaults(func=cmd_advisors)
+
+    p = sub.add_parser("web", help="l'espace conseil (application web)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_web)
 
     p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
     p.add_argument("--url", default=settings.RASA_URL)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up Boussole ESS if needed, then runs it locally on embedded defaults:
-# the action server (port 5055) and the Rasa server with its REST channel (port 5005).
+# Sets up Boussole ESS if needed, then runs it locally on embedded defaults: the action server
+# (port 5055), the Rasa server with its REST channel (port 5005) and the advisor workspace
+# (port 8000).
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,7 @@ scripts/setup.sh
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+WEB_PORT=${WEB_PORT:-8000}
 mkdir -p var/log
 
 pids=()
@@ -18,19 +20,27 @@ trap cleanup EXIT INT TERM
 pids+=($!)
 echo "[boussole] serveur d'actions : http://localhost:$ACTIONS_PORT (journal : var/log/actions.log)"
 
+# Local http on loopback: the session cookie cannot be "secure" (https only) here.
+BOUSSOLE_COOKIE_SECURE=${BOUSSOLE_COOKIE_SECURE:-0} .venv/bin/python -m bot web --port "$WEB_PORT" \
+    >var/log/web.log 2>&1 &
+pids+=($!)
+echo "[boussole] espace conseil : http://localhost:$WEB_PORT/conseil/ (journal : var/log/web.log)"
+
 .venv/bin/rasa run --model models/boussole.tar.gz --endpoints endpoints.yml \
     --credentials credentials.yml --port "$RASA_PORT" --cors "*" >var/log/rasa.log 2>&1 &
 pids+=($!)
 echo "[boussole] chargement du modèle Rasa (environ 30 s)…"
 for _ in $(seq 1 180); do
     if curl -fs "http://localhost:$RASA_PORT/" >/dev/null 2>&1; then break; fi
-    kill -0 "${pids[1]}" 2>/dev/null || { tail -n 30 var/log/rasa.log; echo "[boussole] ERREUR : le serveur Rasa s'est arrêté (journal : var/log/rasa.log)" >&2; exit 1; }
+    kill -0 "${pids[2]}" 2>/dev/null || { tail -n 30 var/log/rasa.log; echo "[boussole] ERREUR : le serveur Rasa s'est arrêté (journal : var/log/rasa.log)" >&2; exit 1; }
     sleep 1
 done
 cat <<MSG
 [boussole] Boussole ESS répond :
   POST http://localhost:$RASA_PORT/webhooks/rest/webhook  {"sender": "moi", "message": "bonjour"}
   Dans un autre terminal : .venv/bin/python -m bot chat
+  Espace conseil : http://localhost:$WEB_PORT/conseil/ — premier compte :
+    .venv/bin/python -m bot advisors add --email vous@exemple.fr --name "Votre nom" --org sem-ess --role admin
   Ctrl-C pour tout arrêter.
 MSG
 wait -n "${pids[@]}"

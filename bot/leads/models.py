@@ -65,6 +65,32 @@ class Lead(Base):
                            order_by="StatusChange.at")
 
 
+class Advisor(Base):
+    """An account of the advisor workspace; sees the leads of its organisation (admins: all)."""
+    __tablename__ = "advisors"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), unique=True, nullable=False)
+    name = Column(String(120), nullable=False)
+    organisation_id = Column(String(64), ForeignKey("organisations.id"), nullable=False)
+    role = Column(String(16), nullable=False, default="conseiller")
+    password_hash = Column(String(200), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Note(Base):
+    """An advisor's note on a lead (a call, an appointment…)."""
+    __tablename__ = "lead_notes"
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    author = Column(String(120), nullable=False)
+    text = Column(Text, nullable=False)
+
+
 class StatusChange(Base):
     """Audit trail of a lead: who changed what, when, from → to, why."""
     __tablename__ = "lead_status_changes"

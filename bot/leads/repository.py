@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload, sessionmaker
 from bot.catalogue import Catalogue, get_catalogue
 from bot.leads import statuses
 from bot.leads.db import session_factory
-from bot.leads.models import Feedback, Lead, MisunderstoodMessage, Organisation, StatusChange
+from bot.leads.models import (Feedback, Lead, MisunderstoodMessage, Note, Organisation,
+                              StatusChange)
 from bot.leads.qualification import LEVEL_ORDER, qualify
 
 ASSISTANT = "assistant"
@@ -129,6 +130,44 @@ class LeadRepository:
                                  offer_id=offer_id, comment=comment))
             session.commit()
 
+    def add_note(self, reference: str, author: str, body: str) -> None:
+        with self.sessions() as session:
+            lead = session.scalar(select(Lead).where(Lead.reference == reference))
+            if lead is None:
+                raise KeyError(reference)
+            session.add(Note(lead_id=lead.id, author=author, text=body))
+            session.commit()
+
+    def notes(self, reference: str) -> list[Note]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Note).join(Lead, Note.lead_id == Lead.id)
+                                        .where(Lead.reference == reference)
+                                        .order_by(Note.at)))
+
+    def assign(self, reference: str, advisor_id: int | None, actor: str) -> None:
+        with self.sessions() as session:
+            lead = session.scalar(select(Lead).where(Lead.reference == reference))
+            if lead is None:
+                raise KeyError(reference)
+            lead.advisor_id = advisor_id
+            session.add(StatusChange(lead=lead, actor=actor, from_status=lead.status,
+                                     to_status=lead.status,
+                                     comment=f"Attribuée au compte n° {advisor_id}"
+                                     if advisor_id else "Attribution retirée"))
+            session.commit()
+
+    def erase_lead(self, reference: str) -> str | None:
+        """Erase one lead (and its history and notes); return its conversation id."""
+        with self.sessions() as session:
+            lead = session.scalar(select(Lead).where(Lead.reference == reference))
+            if lead is None:
+                return None
+            conversation = lead.conversation_id
+            session.execute(delete(Note).where(Note.lead_id == lead.id))
+            session.delete(lead)
+            session.commit()
+            return conversation
+
     # -- privacy -----------------------------------------------------------------------------
     def erase_conversation(self, conversation_id: str) -> int:
         """Erase everything this assistant stored about one conversation; return lead count."""
@@ -136,8 +175,9 @@ class LeadRepository:
             count = session.scalar(select(func.count()).select_from(Lead)
                                    .where(Lead.conversation_id == conversation_id))
             lead_ids = select(Lead.id).where(Lead.conversation_id == conversation_id)
-            session.execute(delete(StatusChange).where(StatusChange.lead_id.in_(lead_ids)),
-                            execution_options={"synchronize_session": False})
+            for model in (StatusChange, Note):
+                session.execute(delete(model).where(model.lead_id.in_(lead_ids)),
+                                execution_options={"synchronize_session": False})
             for model in (Lead, MisunderstoodMessage, Feedback):
                 session.execute(delete(model).where(model.conversation_id == conversation_id),
                                 execution_options={"synchronize_session": False})
@@ -150,8 +190,9 @@ class LeadRepository:
             old = select(Lead.id).where(Lead.created_at < limit)
             count = session.scalar(select(func.count()).select_from(Lead)
                                    .where(Lead.created_at < limit))
-            session.execute(delete(StatusChange).where(StatusChange.lead_id.in_(old)),
-                            execution_options={"synchronize_session": False})
+            for model in (StatusChange, Note):
+                session.execute(delete(model).where(model.lead_id.in_(old)),
+                                execution_options={"synchronize_session": False})
             session.execute(delete(Lead).where(Lead.created_at < limit),
                             execution_options={"synchronize_session": False})
             for model in (MisunderstoodMessage, Feedback):

@@ -1,0 +1,113 @@
+"""The advisors' inbox: filtered, paged leads of an organisation, the most qualified first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import case, func, or_, select
+
+from bot.catalogue import get_catalogue
+from bot.leads.models import Lead
+from bot.leads.qualification import LEVEL_ORDER
+from bot.leads.repository import LeadRepository
+
+PAGE_SIZE = 25
+WAITING_WORKING_DAYS = 5
+
+
+@dataclass
+class Filters:
+    offer: str = ""
+    phase: str = ""
+    status: str = ""
+    commune: str = ""
+    channel: str = ""
+    since: str = ""      # YYYY-MM-DD
+    until: str = ""
+    youth: str = ""      # "", "oui", "non"
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params) -> "Filters":
+        values = {k: str(params.get(k, "") or "")[:100] for k in
+                  ("offer", "phase", "status", "commune", "channel", "since", "until", "youth",
+                   "q")}
+        try:
+            page = max(1, int(params.get("page", 1)))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(**values, page=page)
+
+
+@dataclass
+class Page:
+    leads: list[Lead]
+    total: int
+    page: int
+    pages: int
+    waiting: set[int] = field(default_factory=set)
+
+
+def working_days_between(start: date, end: date) -> int:
+    days, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days += 1
+    return days
+
+
+def _parse_date(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def visible(query, organisation_id: str | None):
+    """Only the leads of the advisor's organisation; None means an admin (all)."""
+    return query if organisation_id is None else query.where(
+        Lead.organisation_id == organisation_id)
+
+
+def search(repository: LeadRepository, filters: Filters, organisation_id: str | None,
+           page_size: int = PAGE_SIZE, now: datetime | None = None,
+           paged: bool = True) -> Page:
+    query = visible(select(Lead), organisation_id)
+    if filters.offer:
+        query = query.where(Lead.offer_id == filters.offer)
+    if filters.phase:
+        offers = [o.id for o in get_catalogue().offers.values() if o.phase == filters.phase]
+        query = query.where(Lead.offer_id.in_(offers))
+    if filters.status:
+        query = query.where(Lead.status == filters.status)
+    if filters.commune:
+        query = query.where(Lead.commune.ilike(f"%{filters.commune}%"))
+    if filters.channel:
+        query = query.where(Lead.channel == filters.channel)
+    if _parse_date(filters.since):
+        query = query.where(Lead.created_at >= _parse_date(filters.since))
+    if _parse_date(filters.until):
+        query = query.where(Lead.created_at < _parse_date(filters.until) + timedelta(days=1))
+    if filters.youth in ("oui", "non"):
+        query = query.where(Lead.youth.is_(filters.youth == "oui"))
+    if filters.q:
+        like = f"%{filters.q}%"
+        query = query.where(or_(Lead.last_name.ilike(like), Lead.first_name.ilike(like),
+                                Lead.reference.ilike(like), Lead.email.ilike(like),
+                                Lead.structure_name.ilike(like),
+                                Lead.project_summary.ilike(like)))
+    level_rank = case(*[(Lead.level == level, rank) for level, rank in LEVEL_ORDER.items()],
+                      else_=9)
+    with repository.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        ordered = query.order_by(level_rank, Lead.created_at)
+        if paged:
+            ordered = ordered.offset((filters.page - 1) * page_size).limit(page_size)
+        leads = list(session.scalars(ordered))
+    today = (now or datetime.now(timezone.utc)).date()
+    waiting = {l.id for l in leads if l.status == "nouveau"
+               and working_days_between(l.created_at.date(), today) > WAITING_WORKING_DAYS}
+    pages = max(1, -(-total // page_size))
+    return Page(leads, total, min(filters.page, pages), pages, waiting)

@@ -1,0 +1,1 @@
+"""The advisor workspace (Starlette + Jinja2, server-rendered, accessible)."""

@@ -1,0 +1,201 @@
+"""Routes of the advisor workspace. Every route under /conseil checks the login, and every
+lead route checks that the lead belongs to the advisor's organisation (admins see all)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.advisors import Account, Advisors
+from bot.catalogue import PHASES, get_catalogue
+from bot.leads import statuses
+from bot.leads.export import to_csv
+from bot.leads.inbox import Filters, search, visible
+from bot.leads.models import Lead
+from bot.leads.repository import LeadRepository
+from bot.privacy import erase_tracker_events
+from bot.transcript import transcript
+from bot.web.security import Throttle, csrf_ok, csrf_token, secret_key
+
+log = logging.getLogger(__name__)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+BASE = "/conseil"
+
+
+def create_app(repository: LeadRepository | None = None, secure_cookies: bool | None = None,
+               tracker_url: str | None = None) -> Starlette:
+    if repository is None:
+        from bot.leads.service import get_repository
+        repository = get_repository()
+    advisors = Advisors(repository)
+    throttle = Throttle()
+    if secure_cookies is None:
+        secure_cookies = os.environ.get("BOUSSOLE_COOKIE_SECURE", "1") != "0"
+
+    def render(request: Request, name: str, status_code: int = 200, **context) -> Response:
+        context.update(request=request, csrf=csrf_token(request.session), base=BASE,
+                       account=current(request), catalogue=get_catalogue(), phases=PHASES,
+                       status_labels=statuses.LABELS)
+        return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
+
+    def current(request: Request) -> Account | None:
+        advisor_id = request.session.get("advisor_id")
+        account = advisors.get(advisor_id) if advisor_id else None
+        return account if account and account.active else None
+
+    def require(request: Request) -> Account:
+        account = current(request)
+        if account is None:
+            raise HTTPException(303, headers={"Location": f"{BASE}/connexion"})
+        return account
+
+    async def form_with_csrf(request: Request):
+        form = await request.form()
+        if not csrf_ok(request.session, form.get("csrf")):
+            raise HTTPException(403, "Jeton de sécurité invalide : rechargez la page.")
+        return form
+
+    def lead_for(account: Account, reference: str) -> Lead:
+        from sqlalchemy import select
+        from sqlalchemy.orm import selectinload
+
+        org = None if account.is_admin else account.organisation_id
+        with repository.sessions() as session:
+            lead = session.scalar(visible(select(Lead), org).options(selectinload(Lead.history))
+                                  .where(Lead.reference == reference))
+        if lead is None:  # absent or another organisation's: the same answer
+            raise HTTPException(404, "Demande introuvable.")
+        return lead
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return render(request, "login.html")
+        form = await form_with_csrf(request)
+        address = request.client.host if request.client else "?"
+        if not throttle.allow(address):
+            return render(request, "login.html", 429,
+                          error="Trop de tentatives. Réessayez dans quelques minutes.")
+        account = advisors.authenticate(str(form.get("email", "")),
+                                        str(form.get("password", "")))
+        if account is None:
+            return render(request, "login.html", 401, email=str(form.get("email", ""))[:254],
+                          error="Adresse e-mail ou mot de passe incorrect (ou compte "
+                                "temporairement bloqué après trop d'essais).")
+        request.session.clear()
+        request.session["advisor_id"] = account.id
+        return RedirectResponse(f"{BASE}/", status_code=303)
+
+    async def logout(request: Request) -> Response:
+        await form_with_csrf(request)
+        request.session.clear()
+        return RedirectResponse(f"{BASE}/connexion", status_code=303)
+
+    async def inbox(request: Request) -> Response:
+        account = require(request)
+        filters = Filters.from_query(request.query_params)
+        page = search(repository, filters, None if account.is_admin else account.organisation_id)
+        query = {k: v for k, v in vars(filters).items() if v and k != "page"}
+        return render(request, "inbox.html", filters=filters, page=page,
+                      query=urlencode(query))
+
+    async def export_csv(request: Request) -> Response:
+        account = require(request)
+        filters = Filters.from_query(request.query_params)
+        page = search(repository, filters, None if account.is_admin else account.organisation_id,
+                      paged=False)
+        return Response(to_csv(page.leads).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="demandes.csv"'})
+
+    async def lead_page(request: Request) -> Response:
+        account = require(request)
+        lead = lead_for(account, request.path_params["reference"])
+        return render(request, "lead.html", lead=lead, notes=repository.notes(lead.reference),
+                      lines=transcript(lead.conversation_id, tracker_url),
+                      targets=sorted(statuses.TRANSITIONS.get(lead.status, ())),
+                      colleagues=[a for a in advisors.list() if a.active and (
+                          a.organisation_id == lead.organisation_id)],
+                      message=request.query_params.get("ok", "")[:100])
+
+    async def change_status(request: Request) -> Response:
+        account = require(request)
+        lead = lead_for(account, request.path_params["reference"])
+        form = await form_with_csrf(request)
+        try:
+            repository.change_status(lead.reference, str(form.get("status", "")), account.email,
+                                     str(form.get("comment", ""))[:2000] or None)
+        except statuses.TransitionError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(f"{BASE}/demandes/{lead.reference}?ok=statut", status_code=303)
+
+    async def add_note(request: Request) -> Response:
+        account = require(request)
+        lead = lead_for(account, request.path_params["reference"])
+        form = await form_with_csrf(request)
+        body = str(form.get("note", "")).strip()[:5000]
+        if body:
+            repository.add_note(lead.reference, account.email, body)
+        return RedirectResponse(f"{BASE}/demandes/{lead.reference}?ok=note", status_code=303)
+
+    async def assign(request: Request) -> Response:
+        account = require(request)
+        lead = lead_for(account, request.path_params["reference"])
+        form = await form_with_csrf(request)
+        value = str(form.get("advisor", ""))
+        target = advisors.get(int(value)) if value.isdigit() else None
+        if value and (target is None or target.organisation_id != lead.organisation_id):
+            raise HTTPException(400, "Ce compte n'appartient pas à l'organisation de la demande.")
+        repository.assign(lead.reference, target.id if target else None, account.email)
+        return RedirectResponse(f"{BASE}/demandes/{lead.reference}?ok=attribution",
+                                status_code=303)
+
+    async def erase(request: Request) -> Response:
+        account = require(request)
+        lead = lead_for(account, request.path_params["reference"])
+        form = await form_with_csrf(request)
+        if form.get("confirm") != "oui":
+            raise HTTPException(400, "Cochez la case de confirmation pour effacer la demande.")
+        conversation = repository.erase_lead(lead.reference)
+        if conversation:
+            erase_tracker_events(conversation, tracker_url)
+        log.info("lead erased by advisor %s", account.id)
+        return RedirectResponse(f"{BASE}/?efface=1", status_code=303)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"{BASE}/", status_code=303)
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code in (301, 302, 303) and exc.headers:
+            return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
+        return render(request, "error.html", exc.status_code, detail=exc.detail)
+
+    routes = [
+        Route("/", home),
+        Route("/sante", health),
+        Route(f"{BASE}/connexion", login, methods=["GET", "POST"]),
+        Route(f"{BASE}/deconnexion", logout, methods=["POST"]),
+        Route(f"{BASE}/", inbox),
+        Route(f"{BASE}/export.csv", export_csv),
+        Route(f"{BASE}/demandes/{{reference}}", lead_page),
+        Route(f"{BASE}/demandes/{{reference}}/statut", change_status, methods=["POST"]),
+        Route(f"{BASE}/demandes/{{reference}}/note", add_note, methods=["POST"]),
+        Route(f"{BASE}/demandes/{{reference}}/attribution", assign, methods=["POST"]),
+        Route(f"{BASE}/demandes/{{reference}}/effacer", erase, methods=["POST"]),
+    ]
+    middleware = [Middleware(SessionMiddleware, secret_key=secret_key(),
+                             session_cookie="boussole_session", same_site="strict",
+                             https_only=secure_cookies, max_age=8 * 3600)]
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={HTTPException: http_error})
