@@ -121,8 +121,10 @@ class ActionAskConsent(Action):
         return "action_ask_consent"
 
     def run(self, dispatcher, tracker, domain):
+        ask = "Dernière étape : ton accord.\n« {} »\nTu acceptes ?" if _tu(tracker) else \
+            "Dernière étape : votre accord.\n« {} »\nAcceptez-vous ?"
         dispatcher.utter_message(
-            text=f"Dernière étape : votre accord.\n« {CONSENT_TEXT} »\nAcceptez-vous ?",
+            text=ask.format(CONSENT_TEXT),
             buttons=[{"title": "Oui, j'accepte", "payload": "oui"},
                      {"title": "Non", "payload": "non"}])
         return []

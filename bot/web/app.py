@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.advisors import Account, Advisors
 from bot.catalogue import PHASES, get_catalogue
+from bot.contact import format_phone
 from bot.leads import statuses
 from bot.leads.export import to_csv
 from bot.leads.inbox import Filters, search, visible
@@ -29,6 +30,7 @@ from bot.web.security import Throttle, csrf_ok, csrf_token, secret_key
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.filters["phone"] = format_phone
 BASE = "/conseil"
 
 
