@@ -146,3 +146,31 @@ def test_wrong_password_gives_a_french_message(app):
     r = client.post("/conseil/connexion", data={"email": "claire@sem.example",
                                                 "password": "nope", "csrf": token})
     assert r.status_code == 401 and "incorrect" in r.text
+
+
+def test_figures_page_has_chart_and_tables(app):
+    admin = login(app, "admin@sem.example")
+    html = admin.get("/conseil/chiffres").text
+    assert "<svg" in html and "Demandes de rappel" in html
+    assert "Rêve et Réalise (Unis-Cité)" in html and "<th scope=\"row\">" in html
+
+
+def test_misunderstood_messages_are_labelled_and_exported(app, repo):
+    repo.record_misunderstood("c9", "jveu ouvrir 1 2eme boutik a firminy",
+                              [{"name": "nlu_fallback", "confidence": 0.35}])
+    repo.record_misunderstood("c9", "azerty", [])
+    claire = login(app, "claire@sem.example")
+    html = claire.get("/conseil/incompris").text
+    assert "jveu ouvrir 1 2eme boutik a firminy" in html and "nlu_fallback (35 %)" in html
+    from bot.review import pending
+    ids = {m.text: m.id for m in pending(repo)}
+    ids = [ids["jveu ouvrir 1 2eme boutik a firminy"], ids["azerty"]]
+    token = csrf(claire, "/conseil/incompris")
+    claire.post(f"/conseil/incompris/{ids[0]}", data={
+        "csrf": token, "action": "label", "intent": "situation_duplication"})
+    claire.post(f"/conseil/incompris/{ids[1]}", data={"csrf": token, "action": "dismiss"})
+    exported = claire.get("/conseil/incompris/export.yml").text
+    import yaml
+    data = yaml.safe_load(exported)
+    assert data["nlu"] == [{"intent": "situation_duplication",
+                            "examples": "- jveu ouvrir 1 2eme boutik a firminy\n"}]

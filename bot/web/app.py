@@ -16,9 +16,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot import review
 from bot.advisors import Account, Advisors
 from bot.catalogue import PHASES, get_catalogue
 from bot.contact import format_phone
+from bot.figures import compute, weekly_chart_svg
 from bot.leads import statuses
 from bot.leads.export import to_csv
 from bot.leads.inbox import Filters, search, visible
@@ -172,6 +174,33 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         log.info("lead erased by advisor %s", account.id)
         return RedirectResponse(f"{BASE}/?efface=1", status_code=303)
 
+    async def figures_page(request: Request) -> Response:
+        account = require(request)
+        data = compute(repository, None if account.is_admin else account.organisation_id,
+                       tracker_url)
+        return render(request, "figures.html", figures=data, chart=weekly_chart_svg(data))
+
+    async def misunderstood(request: Request) -> Response:
+        require(request)
+        return render(request, "misunderstood.html", messages=review.pending(repository),
+                      intents=review.labelable_intents())
+
+    async def misunderstood_decide(request: Request) -> Response:
+        require(request)
+        form = await form_with_csrf(request)
+        intent = str(form.get("intent", "")) if form.get("action") == "label" else None
+        try:
+            review.decide(repository, int(request.path_params["message_id"]), intent or None)
+        except (KeyError, ValueError) as exc:
+            raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(f"{BASE}/incompris", status_code=303)
+
+    async def misunderstood_export(request: Request) -> Response:
+        require(request)
+        return Response(review.as_nlu_yaml(repository).encode("utf-8"),
+                        media_type="application/x-yaml; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="incompris.yml"'})
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -195,6 +224,10 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         Route(f"{BASE}/demandes/{{reference}}/note", add_note, methods=["POST"]),
         Route(f"{BASE}/demandes/{{reference}}/attribution", assign, methods=["POST"]),
         Route(f"{BASE}/demandes/{{reference}}/effacer", erase, methods=["POST"]),
+        Route(f"{BASE}/chiffres", figures_page),
+        Route(f"{BASE}/incompris", misunderstood),
+        Route(f"{BASE}/incompris/export.yml", misunderstood_export),
+        Route(f"{BASE}/incompris/{{message_id:int}}", misunderstood_decide, methods=["POST"]),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=secret_key(),
                              session_cookie="boussole_session", same_site="strict",
