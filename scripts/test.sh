@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+# Browser tests use Debian's Chromium (Playwright drives it; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "[boussole] Chromium absent : installation du paquet Debian « chromium »…" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+        || { echo "[boussole] ERREUR : installez chromium (apt-get install chromium)" >&2; exit 1; }
+fi
 # The database layer is tested on SQLite and on a real PostgreSQL (Debian's, started here).
 BOUSSOLE_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
 export BOUSSOLE_TEST_POSTGRES_URL

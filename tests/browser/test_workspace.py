@@ -1,0 +1,153 @@
+"""The advisor workspace in a real browser (Debian's Chromium driven by Playwright), with an
+axe-core accessibility check (WCAG 2.0/2.1 A and AA) on every page."""
+import csv
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bot.advisors import Advisors  # noqa: E402
+from bot.leads.db import make_engine, session_factory, upgrade  # noqa: E402
+from bot.leads.repository import LeadRepository, confirmation_key  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "un mot de passe solide"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is installed by scripts/test.sh")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, monkeypatch_module=None):
+    import os
+
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    tmp = tmp_path_factory.mktemp("web")
+    os.environ["BOUSSOLE_SECRET_KEY"] = "browser-tests"
+    url = f"sqlite:///{tmp / 'leads.db'}"
+    upgrade(url)
+    repo = LeadRepository(session_factory(make_engine(url)))
+    Advisors(repo).add("claire@sem.example", "Claire Conseil", "sem-ess", "conseiller", PASSWORD)
+    people = [("c1", "reprise-cooperative", "Martin", "Firminy"),
+              ("c2", "competences", "Durand", "Saint-Chamond"),
+              ("c3", "achats-responsables", "<b>Petit</b>", "Rive-de-Gier")]
+    for conv, offer, name, commune in people:
+        repo.save({"confirmation_key": confirmation_key(conv, "m"), "conversation_id": conv,
+                   "first_name": "Léa", "last_name": name, "email": f"{conv}@example.org",
+                   "phone": "+33612345678", "commune": commune, "on_territory": True,
+                   "offer_id": offer, "confidence": 0.9, "consent_version": "v1",
+                   "consent_at": "2026-11-26T10:00:00+00:00",
+                   "project_summary": "Un projet décrit en quelques mots pour la démonstration"})
+    tracker = f"sqlite:///{tmp / 'tracker.db'}"
+    engine = create_engine(tracker, future=True)
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
+                       "type_name TEXT, timestamp FLOAT, intent_name TEXT, action_name TEXT, "
+                       "data TEXT)"))
+        c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
+                       "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
+                       "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(repo, secure_cookies=False, tracker_url=tracker), host="127.0.0.1",
+        port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+def assert_accessible(page):
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert result.violations_count == 0, result.generate_report()
+
+
+def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_path):
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{workspace}/conseil/")
+    assert page.url.endswith("/conseil/connexion")
+    assert_accessible(page)
+    page.get_by_label("Adresse e-mail").fill("claire@sem.example")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{workspace}/conseil/")
+    assert page.get_by_role("heading", name="Demandes de rappel").is_visible()
+    assert page.locator("tbody tr").count() == 3
+    assert "<b>Petit</b>" in page.locator("tbody").inner_text()  # shown as text
+    assert_accessible(page)
+
+    page.get_by_label("Offre").select_option("competences")
+    page.get_by_role("button", name="Filtrer").click()
+    assert page.locator("tbody tr").count() == 1
+    assert "Durand" in page.locator("tbody").inner_text()
+
+    page.goto(f"{workspace}/conseil/")
+    page.get_by_role("link", name="ESS-2026-0001").click()
+    assert page.get_by_role("heading", name="Demande ESS-2026-0001").is_visible()
+    assert "on veut reprendre la boîte" in page.locator(".transcript").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Nouveau statut").select_option("pris_en_charge")
+    page.get_by_label("Commentaire").fill("Premier appel mardi")
+    page.get_by_role("button", name="Changer le statut").click()
+    assert page.get_by_role("status").inner_text() == "Modification enregistrée."
+    page.get_by_label("Ajouter une note").fill("Rappeler après 14 h")
+    page.get_by_role("button", name="Ajouter la note").click()
+    body = page.locator("main").inner_text()
+    assert "Rappeler après 14 h" in body and "Premier appel mardi" in body
+    assert "Pris en charge" in body
+
+    page.goto(f"{workspace}/conseil/?commune=Firminy")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Exporter ces demandes (CSV)").click()
+    path = tmp_path / "export.csv"
+    download.value.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")),
+                               delimiter=";"))
+    assert [(r["reference"], r["last_name"], r["status"]) for r in rows] == [
+        ("ESS-2026-0001", "Martin", "pris_en_charge")]
+
+    for path in ("/conseil/chiffres", "/conseil/incompris"):
+        page.goto(f"{workspace}{path}")
+        assert_accessible(page)
+
+
+def test_the_inbox_is_usable_on_a_phone(workspace, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{workspace}/conseil/connexion")
+    page.get_by_label("Adresse e-mail").fill("claire@sem.example")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{workspace}/conseil/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"horizontal scroll on a phone: {width}px"
+    page.screenshot(path=str(tmp_path / "inbox-phone.png"), full_page=True)
+    assert_accessible(page)
