@@ -15,6 +15,7 @@ from bot.contact import (check_commune, check_consent, check_email, check_name, 
                          check_summary)
 from bot.leads.outbox import submit
 from bot.leads.service import get_repository
+from bot.notify import notify_in_background
 from bot.privacy import erase_conversation
 from bot.text import register_of
 
@@ -176,7 +177,10 @@ class ActionSubmitLead(Action):
             return []
         channel = (tracker.get_latest_input_channel() or "rest")
         draft = lead_draft(tracker.sender_id, _session_started(tracker), slots, channel)
-        result = submit(draft, get_repository())
+        repository = get_repository()
+        result = submit(draft, repository)
+        if result.status == "saved" and result.created:
+            notify_in_background(repository, result.reference)
         tu = _tu(tracker)
         if result.status == "saved":
             dispatcher.utter_message(
