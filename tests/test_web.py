@@ -174,3 +174,22 @@ def test_misunderstood_messages_are_labelled_and_exported(app, repo):
     data = yaml.safe_load(exported)
     assert data["nlu"] == [{"intent": "situation_duplication",
                             "examples": "- jveu ouvrir 1 2eme boutik a firminy\n"}]
+
+
+def test_logins_from_one_address_are_throttled(app):
+    client = TestClient(app)
+    token = csrf(client, "/conseil/connexion")
+    codes = [client.post("/conseil/connexion", data={"email": f"x{i}@example.org",
+                                                     "password": "nope", "csrf": token}
+                         ).status_code for i in range(21)]
+    assert codes[:20] == [401] * 20 and codes[20] == 429
+
+
+def test_lead_page_shows_detected_facts(app, repo):
+    repo.save({"confirmation_key": confirmation_key("c7", "m"), "conversation_id": "c7",
+               "first_name": "Ana", "last_name": "Lopez", "email": "a@example.org",
+               "offer_id": "competences", "facts": {"stage": "existante", "legal_form": "SCOP"},
+               "consent_version": "v1"})
+    admin = login(app, "admin@sem.example")
+    html = admin.get(f"/conseil/demandes/ESS-{datetime.now().year}-0004").text
+    assert "stage = existante" in html and "legal_form = SCOP" in html
