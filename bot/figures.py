@@ -96,6 +96,7 @@ def weekly_chart_svg(figures: Figures) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     weeks = list(figures.weeks)[-12:]
     series = [("conversations", "Conversations", "#9bb7c4"),
@@ -107,6 +108,7 @@ def weekly_chart_svg(figures: Figures) -> str:
         ax.bar([x + i * width for x in range(len(weeks))],
                [figures.weeks[w][key] for w in weeks], width, label=label, color=colour)
     ax.set_xticks([x + 1.5 * width for x in range(len(weeks))], weeks, fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
