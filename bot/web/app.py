@@ -2,6 +2,7 @@
 lead route checks that the lead belongs to the advisor's organisation (admins see all)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -12,11 +13,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot import review
+import httpx
+
+from bot import review, settings
 from bot.advisors import Account, Advisors
 from bot.catalogue import PHASES, get_catalogue
 from bot.contact import format_phone
@@ -32,12 +35,16 @@ from bot.web.security import Throttle, csrf_ok, csrf_token, secret_key
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = Path(__file__).parent / "static"
+MAX_CHAT_CHARS = 10_000
+MAX_CHAT_BYTES = 64_000  # refused before parsing: 10 000 characters, escaped, fit well below
 TEMPLATES.env.filters["phone"] = format_phone
 BASE = "/conseil"
 
 
 def create_app(repository: LeadRepository | None = None, secure_cookies: bool | None = None,
-               tracker_url: str | None = None) -> Starlette:
+               tracker_url: str | None = None, rasa_url: str | None = None) -> Starlette:
+    rasa_url = (rasa_url or settings.RASA_URL).rstrip("/")
     if repository is None:
         from bot.leads.service import get_repository
         repository = get_repository()
@@ -205,7 +212,36 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         return JSONResponse({"status": "ok"})
 
     async def home(request: Request) -> Response:
-        return RedirectResponse(f"{BASE}/", status_code=303)
+        return TEMPLATES.TemplateResponse(request, "demo.html", {})
+
+    async def widget(request: Request) -> Response:
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    async def chat(request: Request) -> Response:
+        """The widget's messages, forwarded to Rasa's REST channel from the same origin."""
+        too_long = JSONResponse({"error": "Votre message est trop long (10 000 caractères au "
+                                          "plus) : pouvez-vous le résumer ?"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_CHAT_BYTES:
+            return too_long
+        try:
+            data = json.loads(body)
+            sender, message = str(data["sender"])[:128], str(data["message"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "Requête invalide."}, status_code=400)
+        if len(message) > MAX_CHAT_CHARS:
+            return too_long
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                answer = await client.post(f"{rasa_url}/webhooks/rest/webhook",
+                                           json={"sender": sender, "message": message})
+            answer.raise_for_status()
+            return JSONResponse(answer.json())
+        except (httpx.HTTPError, ValueError):
+            log.warning("assistant unreachable from the widget proxy")
+            return JSONResponse({"error": "L'assistant ne répond pas pour le moment. "
+                                          "Réessayez dans un instant."}, status_code=502)
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code in (301, 302, 303) and exc.headers:
@@ -214,6 +250,8 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
 
     routes = [
         Route("/", home),
+        Route("/widget.js", widget),
+        Route("/chat", chat, methods=["POST"]),
         Route("/sante", health),
         Route(f"{BASE}/connexion", login, methods=["GET", "POST"]),
         Route(f"{BASE}/deconnexion", logout, methods=["POST"]),
