@@ -21,6 +21,7 @@ pids+=($!)
 echo "[boussole] serveur d'actions : http://localhost:$ACTIONS_PORT (journal : var/log/actions.log)"
 
 # Local http on loopback: the session cookie cannot be "secure" (https only) here.
+BOUSSOLE_RASA_URL=http://localhost:$RASA_PORT \
 BOUSSOLE_COOKIE_SECURE=${BOUSSOLE_COOKIE_SECURE:-0} .venv/bin/python -m bot web --port "$WEB_PORT" \
     >var/log/web.log 2>&1 &
 pids+=($!)
@@ -36,7 +37,8 @@ for _ in $(seq 1 180); do
     sleep 1
 done
 cat <<MSG
-[boussole] Boussole ESS répond :
+[boussole] Ouvrez http://localhost:$WEB_PORT/ : la page de démonstration de la Métropole avec le widget de discussion.
+[boussole] Boussole ESS répond aussi directement :
   POST http://localhost:$RASA_PORT/webhooks/rest/webhook  {"sender": "moi", "message": "bonjour"}
   Dans un autre terminal : .venv/bin/python -m bot chat
   Espace conseil : http://localhost:$WEB_PORT/conseil/ — premier compte :
