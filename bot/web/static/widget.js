@@ -141,10 +141,21 @@
       .then(function (r) {
         typing.hidden = true;
         if (!r.ok) throw new Error((r.data && r.data.error) || "erreur");
+        var out = [];
         (r.data || []).forEach(function (m) {
-          if (m.custom && m.custom.offer) add({ from: "bot", offer: m.custom.offer });
-          else if (m.text || m.buttons) add({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
+          if (m.custom && m.custom.offer) {
+            // Rasa sends the offer's text (with its buttons) then the card: show the card
+            // right after the text and before the buttons.
+            var last = out[out.length - 1];
+            var held = last && last.buttons && last.buttons.length ? last.buttons : null;
+            if (held) last.buttons = [];
+            out.push({ from: "bot", offer: m.custom.offer });
+            if (held) out.push({ from: "bot", text: "", buttons: held });
+          } else if (m.text || m.buttons) {
+            out.push({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
+          }
         });
+        out.forEach(function (m) { add(m); });
       })
       .catch(function (e) {
         typing.hidden = true;
