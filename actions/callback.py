@@ -5,9 +5,8 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import (ActiveLoop, EventType, FollowupAction, Restarted, SlotSet)
+from rasa_sdk.events import (EventType, Restarted, SlotSet)
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from bot.callback import (CONSENT_TEXT, CORRECTABLE, read_details, lead_draft, required_slots,
                           split_name, summary)
@@ -17,7 +16,6 @@ from bot.leads.outbox import submit
 from bot.leads.service import get_repository
 from bot.notify import notify_in_background
 from bot.privacy import erase_conversation
-from bot.text import register_of
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ action server and loads the model in this process, so `python -m bot chat` alway
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
