@@ -12,8 +12,9 @@ The routing table (rules are tried in order; the first that applies decides):
 | R5 | refinement of an offer by age | `cjs` is for 16–18: an older person (≤ 25) is sent to `reve-et-realise` |
 | R6 | the offer was rejected ("ce n'est pas ça") | the other likely offers are proposed (`disambiguate`), or the questions start again |
 
-Confidence figures come from DIET's softmax; the thresholds were set on the training data's
-cross-validation and checked on the held-out dev set (`python -m bot evaluate`).
+Confidence figures come from DIET's softmax. The thresholds were chosen by hand (route only when
+clearly ahead, ask rather than guess) and checked on the held-out dev set
+(`python -m bot evaluate`); they were not tuned on it.
 """
 from __future__ import annotations
 
