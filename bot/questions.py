@@ -65,12 +65,16 @@ def load_questions(path: Path | str = QUESTIONS_FILE) -> dict[str, Question]:
     return result
 
 
-def get_question(question_id: str, offers: list[str] | None = None) -> Question:
-    """A question; for "disambiguate", its options are the given offers plus "Autre chose"."""
+def get_question(question_id: str, offers: list[str] | None = None,
+                 rejected: tuple[str, ...] = ()) -> Question:
+    """A question; for "disambiguate", its options are the given offers plus "Autre chose".
+    Answers that only lead to an offer the person already turned down are not proposed."""
     question = load_questions()[question_id]
     if question_id == "disambiguate":
         catalogue = get_catalogue()
         options = tuple(Option(o, catalogue[o].title) for o in offers or ())
-        question = Question(question.id, question.text, question.text_tu,
-                            options + (Option(OTHER, "Autre chose"),))
-    return question
+        return Question(question.id, question.text, question.text_tu,
+                        options + (Option(OTHER, "Autre chose"),))
+    leads_to = {"reprise": "reprise-cooperative"}
+    kept = tuple(o for o in question.options if leads_to.get(o.value, o.value) not in rejected)
+    return Question(question.id, question.text, question.text_tu, kept or question.options)

@@ -62,7 +62,8 @@ def offer_card(orientation: Orientation, register: str = "vous") -> dict:
 
 def question_message(orientation: Orientation, register: str = "vous") -> dict:
     """A deciding question with one button per possible answer."""
-    question = get_question(orientation.next_question, list(orientation.options))
+    question = get_question(orientation.next_question, list(orientation.options),
+                            orientation.rejected)
     return {
         "text": question.ask(register),
         "buttons": [{"title": o.label, "payload": payload(question.id, o.value)}

@@ -57,6 +57,7 @@ class Orientation:
     intent: str | None
     rule: str
     options: tuple[str, ...] = field(default=())  # offers proposed by the "disambiguate" question
+    rejected: tuple[str, ...] = field(default=())  # offers the person turned down
 
     def as_dict(self, text: str) -> dict:
         """The `bot orient` JSON contract."""
@@ -106,7 +107,7 @@ def route(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
         if offer and not explanation:
             explanation = offer.why_tu if facts.register == "tu" else offer.why
         return Orientation(offer, conf, alternatives, explanation, question, intent, rule,
-                           options)
+                           options, facts.rejected)
 
     if not intent:
         return result(None, 0.0, "R0")
@@ -197,4 +198,5 @@ def reorient(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
     if decided:
         return Orientation(catalogue[decided], 1.0, (),
                            _answer_explanation(catalogue[decided], facts), None, intent, "R6")
-    return Orientation(None, confidence, (), "", _next_question(facts), intent, "R6")
+    return Orientation(None, confidence, (), "", _next_question(facts), intent, "R6",
+                       rejected=facts.rejected)

@@ -48,3 +48,14 @@ def test_disambiguation_offers_the_titles_and_something_else(catalogue):
 
 def test_nothing_to_say_for_small_talk():
     assert orientation_messages(_route(("greet", 0.99))) == []
+
+
+def test_answers_leading_to_a_rejected_offer_are_not_proposed_again():
+    from bot.routing import reorient
+    orientation = reorient(Facts(intent="situation_reprise_cooperative", confidence=0.99,
+                                 ranking=(("situation_reprise_cooperative", 0.99),),
+                                 rejected=("reprise-cooperative",)))
+    [message] = orientation_messages(orientation)
+    values = [b["payload"] for b in message["buttons"]]
+    assert orientation.next_question == "stage" and len(values) == 3
+    assert not any("reprise" in v for v in values)
