@@ -1,25 +1,14 @@
 """The website widget in Debian's Chromium, talking to the real assistant through /chat."""
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
 
-playwright = pytest.importorskip("playwright.sync_api")
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from .support import assert_accessible, serve
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.server,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                 reason="Debian's chromium is installed by scripts/test.sh")]
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def site(rasa_server, tmp_path_factory):
     import os
-
-    import uvicorn
 
     from bot.leads.db import make_engine, session_factory, upgrade
     from bot.leads.repository import LeadRepository
@@ -30,28 +19,8 @@ def site(rasa_server, tmp_path_factory):
     upgrade(url)
     app = create_app(LeadRepository(session_factory(make_engine(url))), secure_cookies=False,
                      rasa_url=rasa_server.url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
+    with serve(app) as url:
+        yield url
 
 
 def test_keyboard_conversation_offer_card_and_reload(site, browser):
@@ -68,9 +37,7 @@ def test_keyboard_conversation_offer_card_and_reload(site, browser):
     assert page.evaluate("document.activeElement.id") == "bw-input"
     log = page.locator("[role=log]")
     assert "Boussole ESS" in log.inner_text()
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-    assert result.violations_count == 0, result.generate_report()
+    assert_accessible(page)
 
     page.keyboard.type("<b>bonjour</b> notre asso veut répondre aux marchés publics")
     page.keyboard.press("Enter")

@@ -2,39 +2,21 @@
 axe-core accessibility check (WCAG 2.0/2.1 A and AA) on every page."""
 import csv
 import io
-import socket
-import threading
-import time
-from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
-playwright = pytest.importorskip("playwright.sync_api")
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from bot.advisors import Advisors
+from bot.leads.db import make_engine, session_factory, upgrade
+from bot.leads.repository import LeadRepository, confirmation_key
+from .support import assert_accessible, serve
 
-from bot.advisors import Advisors  # noqa: E402
-from bot.leads.db import make_engine, session_factory, upgrade  # noqa: E402
-from bot.leads.repository import LeadRepository, confirmation_key  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "un mot de passe solide"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is installed by scripts/test.sh")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, monkeypatch_module=None):
+def workspace(tmp_path_factory):
     import os
-
-    import uvicorn
 
     from bot.web.app import create_app
 
@@ -63,32 +45,8 @@ def workspace(tmp_path_factory, monkeypatch_module=None):
         c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
                        "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
                        "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(repo, secure_cookies=False, tracker_url=tracker), host="127.0.0.1",
-        port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
-
-
-def assert_accessible(page):
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    assert result.violations_count == 0, result.generate_report()
+    with serve(create_app(repo, secure_cookies=False, tracker_url=tracker)) as url:
+        yield url
 
 
 def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_path):
