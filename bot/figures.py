@@ -11,13 +11,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from bot.catalogue import get_catalogue
 from bot.leads.models import Feedback, Lead
 from bot.leads.qualification import QUALIFIED
 from bot.leads.repository import LeadRepository
-from bot.privacy import tracker_store_url
+from bot.privacy import tracker_engine
 
 
 def week_of(moment: datetime) -> str:
@@ -41,9 +41,8 @@ def compute(repository: LeadRepository, organisation_id: str | None,
     figures = Figures()
     catalogue = get_catalogue()
     conversations, oriented = set(), set()
-    engine = create_engine(tracker_url or tracker_store_url(), future=True)
     try:
-        with engine.connect() as connection:
+        with tracker_engine(tracker_url).connect() as connection:
             rows = connection.execute(text(
                 "SELECT sender_id, type_name, timestamp, data FROM events "
                 "WHERE type_name IN ('user', 'slot')"))
@@ -60,8 +59,6 @@ def compute(repository: LeadRepository, organisation_id: str | None,
                         figures.weeks[week]["orientations"] += 1
     except Exception:  # noqa: BLE001 - no conversation stored yet
         pass
-    finally:
-        engine.dispose()
     query = select(Lead)
     if organisation_id:
         query = query.where(Lead.organisation_id == organisation_id)

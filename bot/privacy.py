@@ -10,7 +10,10 @@ import logging
 import os
 import threading
 
+from functools import lru_cache
+
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 from bot import settings
 
@@ -25,18 +28,20 @@ def tracker_store_url() -> str:
     return f"sqlite:///{settings.ROOT / 'var' / 'tracker.db'}"
 
 
+@lru_cache(maxsize=4)
+def tracker_engine(url: str | None = None) -> Engine:
+    """One engine (and connection pool) per tracker-store URL, shared by this process."""
+    return create_engine(url or tracker_store_url(), future=True)
+
+
 def _delete_events(where: str, params: dict, url: str | None) -> int:
     """DELETE FROM Rasa's `events` table; 0 when the table does not exist yet."""
-    engine = create_engine(url or tracker_store_url(), future=True)
-    try:
-        with engine.begin() as connection:
-            try:
-                result = connection.execute(text(f"DELETE FROM events WHERE {where}"), params)
-            except Exception:  # noqa: BLE001 - no tracker table yet: nothing to delete
-                return 0
-            return result.rowcount or 0
-    finally:
-        engine.dispose()
+    with tracker_engine(url).begin() as connection:
+        try:
+            result = connection.execute(text(f"DELETE FROM events WHERE {where}"), params)
+        except Exception:  # noqa: BLE001 - no tracker table yet: nothing to delete
+            return 0
+        return result.rowcount or 0
 
 
 def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
