@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.facts import facts_from_parse
 from bot.questions import ANSWER_SLOTS
-from bot.replies import orientation_messages
+from bot.replies import MESSAGING_CHANNELS, orientation_messages
 from bot.routing import Orientation, reorient, route
 from bot.text import PROBLEM_REPLIES, clean, register_of
 
@@ -20,6 +20,11 @@ ANSWER_INTENTS = {"choose", "inform"}
 
 def _register(tracker: Tracker) -> str:
     return register_of(tracker.latest_message.get("text") or "", tracker.get_slot("register"))
+
+
+def _compact(tracker: Tracker) -> bool:
+    """On a phone (messaging apps) offer cards are short, with a link."""
+    return tracker.get_latest_input_channel() in MESSAGING_CHANNELS
 
 
 def _utter(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
@@ -82,7 +87,7 @@ class ActionOrient(Action):
             events += [SlotSet(s, None) for s in ANSWER_SLOTS] + [SlotSet("rejected_offers", [])]
         facts = facts_from_parse(parse, answers, rejected, register)
         orientation = route(facts)
-        messages = orientation_messages(orientation, register)
+        messages = orientation_messages(orientation, register, _compact(tracker))
         if not messages:
             dispatcher.utter_message(response="utter_please_rephrase")
         _utter(dispatcher, messages)
@@ -114,7 +119,7 @@ class ActionReorient(Action):
         orientation = reorient(facts)
         dispatcher.utter_message(text="D'accord, cherchons autre chose." if register == "vous"
                                  else "OK, on cherche autre chose.")
-        _utter(dispatcher, orientation_messages(orientation, register))
+        _utter(dispatcher, orientation_messages(orientation, register, _compact(tracker)))
         return [SlotSet("rejected_offers", rejected), SlotSet("disambiguate", None)] + \
             _remember(orientation, ranking, register)
 

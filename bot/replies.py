@@ -5,9 +5,13 @@ actions only forward them and tests can read them without a Rasa server.
 """
 from __future__ import annotations
 
+from bot import settings
 from bot.catalogue import PHASES, Offer, get_catalogue
 from bot.questions import get_question, payload
 from bot.routing import Orientation
+
+# Channels read on a phone: offer cards become a short text with a link to the offer's page.
+MESSAGING_CHANNELS = frozenset({"telegram", "facebook", "twilio"})
 
 CALLBACK = "/request_callback"
 NOT_THIS = "/not_this"
@@ -36,12 +40,23 @@ def path_line(offer: Offer) -> str:
     return f"Dans le programme : axe 3, {PHASES[offer.phase].lower()}"
 
 
-def offer_card(orientation: Orientation, register: str = "vous") -> dict:
-    """The message recommending an offer: text, buttons and the `custom` payload of SPEC §4."""
+def offer_url(offer: Offer) -> str:
+    return f"{settings.PUBLIC_URL}/offres/{offer.id}"
+
+
+def offer_card(orientation: Orientation, register: str = "vous", compact: bool = False) -> dict:
+    """The message recommending an offer: text, buttons and the `custom` payload of SPEC §4.
+
+    `compact` is for messaging apps: the offer, why, and a link instead of the full card.
+    """
     offer = orientation.offer
     assert offer is not None
     benefits = "\n".join(f"• {b}" for b in offer.benefits)
     text = (
+        f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
+        f"{orientation.explanation}\n\n"
+        f"{_tu(register, 'Pour en savoir plus', 'Plus d’infos')} : {offer_url(offer)}"
+    ) if compact else (
         f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
         f"{offer.summary}\n\n"
         f"{orientation.explanation}\n\n"
@@ -71,9 +86,10 @@ def question_message(orientation: Orientation, register: str = "vous") -> dict:
     }
 
 
-def orientation_messages(orientation: Orientation, register: str = "vous") -> list[dict]:
+def orientation_messages(orientation: Orientation, register: str = "vous",
+                         compact: bool = False) -> list[dict]:
     if orientation.offer is not None:
-        return [offer_card(orientation, register)]
+        return [offer_card(orientation, register, compact)]
     if orientation.next_question:
         return [question_message(orientation, register)]
     return []

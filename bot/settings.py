@@ -15,6 +15,8 @@ MODEL_FILE = Path(os.environ.get("BOUSSOLE_MODEL", MODELS_DIR / f"{MODEL_NAME}.t
 DEV_SET = ROOT / "tests" / "data" / "orient_dev.jsonl"
 
 RASA_URL = os.environ.get("BOUSSOLE_RASA_URL", "http://localhost:5005")
+# Where people reach the web app (demo page, offer pages): links sent on messaging apps.
+PUBLIC_URL = os.environ.get("BOUSSOLE_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 # A description of a project fits in far less; longer messages get a request to summarise
 # instead of an orientation (the NLU's cost grows with length, and pasted documents mislead it).

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -28,12 +29,6 @@ def orienter():
     from bot.orient import Orienter
 
     return Orienter()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: int = 240) -> None:
@@ -62,10 +57,39 @@ class RasaServer:
 
 
 @pytest.fixture(scope="session")
-def rasa_server(tmp_path_factory):
-    """The real Rasa server and action server on free loopback ports, with the trained model."""
+def platforms():
+    """Local fakes of the Telegram, Messenger and Twilio APIs the channels talk to."""
+    import fake_platforms as fp
+    from loopback import serve
+
+    fake = fp.FakePlatforms()
+    with serve(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
+def channel_env(platforms, rasa_url: str) -> dict[str, str]:
+    """The environment turning the messaging channels on, pointed at the local fakes."""
+    import fake_platforms as fp
+
+    return {
+        "TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": platforms.url,
+        "FACEBOOK_VERIFY_TOKEN": fp.FACEBOOK_VERIFY, "FACEBOOK_APP_SECRET": fp.FACEBOOK_SECRET,
+        "FACEBOOK_PAGE_TOKEN": fp.FACEBOOK_PAGE_TOKEN, "FACEBOOK_API_URL": platforms.url,
+        "TWILIO_ACCOUNT_SID": fp.TWILIO_SID, "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN,
+        "TWILIO_API_URL": platforms.url,
+        "TWILIO_WEBHOOK_URL": f"{rasa_url}/webhooks/twilio/webhook",
+        "BOUSSOLE_CHANNEL_TIMEOUT": "1", "BOUSSOLE_PUBLIC_URL": "https://ess.example.org",
+    }
+
+
+@pytest.fixture(scope="session")
+def rasa_server(tmp_path_factory, platforms):
+    """The real Rasa server and action server on free loopback ports, with the trained model
+    and the messaging channels on, talking to local fakes of the platforms."""
     tmp = tmp_path_factory.mktemp("servers")
-    action_port, rasa_port = _free_port(), _free_port()
+    action_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
     tracker_db = tmp / "tracker.db"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
@@ -73,7 +97,8 @@ def rasa_server(tmp_path_factory):
                          f"  db: {tracker_db}\n")
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONWARNINGS="ignore", DATABASE_URL=f"sqlite:///{tmp / 'leads.db'}",
-               TRACKER_STORE_URL=f"sqlite:///{tracker_db}", BOUSSOLE_OUTBOX=str(tmp / "outbox"))
+               TRACKER_STORE_URL=f"sqlite:///{tracker_db}", BOUSSOLE_OUTBOX=str(tmp / "outbox"),
+               **channel_env(platforms, f"http://127.0.0.1:{rasa_port}"))
     action_log, rasa_log = tmp / "actions.log", tmp / "rasa.log"
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],

@@ -30,6 +30,7 @@ from bot.leads.inbox import Filters, search, visible
 from bot.leads.models import Lead
 from bot.leads.repository import LeadRepository
 from bot.privacy import erase_tracker_events
+from bot.replies import path_line
 from bot.transcript import transcript
 from bot.web.security import Throttle, csrf_ok, csrf_token, secret_key
 
@@ -214,6 +215,20 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
     async def home(request: Request) -> Response:
         return TEMPLATES.TemplateResponse(request, "demo.html", {})
 
+    async def offers_page(request: Request) -> Response:
+        """Public pages of the offers: the link sent with an offer on messaging apps."""
+        catalogue = get_catalogue()
+        offer_id = request.path_params.get("offer_id")
+        if offer_id is None:
+            return TEMPLATES.TemplateResponse(request, "offer.html", {
+                "offer": None, "catalogue": catalogue, "phases": PHASES})
+        if offer_id not in catalogue:
+            raise HTTPException(404, "Cet accompagnement n’existe pas ou plus.")
+        offer = catalogue[offer_id]
+        return TEMPLATES.TemplateResponse(request, "offer.html", {
+            "offer": offer, "path": path_line(offer),
+            "organisation": catalogue.organisations[offer.organisation]})
+
     async def widget(request: Request) -> Response:
         return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
                             headers={"Cache-Control": "public, max-age=300"})
@@ -251,6 +266,8 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
     routes = [
         Route("/", home),
         Route("/widget.js", widget),
+        Route("/offres", offers_page),
+        Route("/offres/{offer_id}", offers_page),
         Route("/chat", chat, methods=["POST"]),
         Route("/sante", health),
         Route(f"{BASE}/connexion", login, methods=["GET", "POST"]),
