@@ -1,4 +1,4 @@
-"""Command line: `python -m bot <command>` (orient, evaluate, chat, train, check)."""
+"""Command line: `python -m bot <command>` (orient, evaluate, chat, train, check, web, cluster…)."""
 from __future__ import annotations
 
 import argparse
@@ -182,12 +182,40 @@ def cmd_web(args) -> int:
     from bot.advisors import Advisors
     from bot.web.app import create_app
 
+    json_logs = False
+    from bot.logs import configure, json_logs_wanted
+    if json_logs_wanted():
+        configure("web")
+        json_logs = True
     if not any(a.role == "admin" for a in Advisors(_repository()).list()):
         print("Aucun compte administrateur : créez-en un avec\n"
               "  .venv/bin/python -m bot advisors add --email E --name N --org sem-ess "
               "--role admin", file=sys.stderr)
+    # JSON logs (production): no access log from uvicorn — its lines carry query strings, where
+    # a search for a name would end up; nginx logs paths without them.
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=True)
+                proxy_headers=True, timeout_graceful_shutdown=20,
+                **({"log_config": None, "access_log": False} if json_logs else {}))
+    return 0
+
+
+def cmd_cluster(args) -> int:
+    from bot import cluster
+
+    return cluster.main(args.action, args.dir, args.port_offset, args.json)
+
+
+def cmd_deploy(args) -> int:
+    from pathlib import Path
+
+    from bot import deploy
+
+    try:
+        endpoints, credentials = deploy.write(Path(args.out))
+    except deploy.DeployError as exc:
+        print(f"Erreur de configuration : {exc}", file=sys.stderr)
+        return 2
+    print(f"écrit : {endpoints} et {credentials}")
     return 0
 
 
@@ -250,6 +278,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_web)
+
+    p = sub.add_parser("cluster", help="le déploiement de production sur cette machine "
+                                       "(PostgreSQL, Redis, nginx, 2 répliques Rasa…)")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--dir", default=None, help="dossier d'état (défaut : var/cluster)")
+    p.add_argument("--port-offset", type=int, default=None,
+                   help="décaler tous les ports (deux clusters sur une machine)")
+    p.add_argument("--json", action="store_true", help="status en JSON")
+    p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("deploy", help="écrire endpoints.yml et credentials.yml de production "
+                                      "depuis l'environnement")
+    p.add_argument("--out", required=True, help="dossier où les écrire (ex. /run/boussole)")
+    p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("chat", help="discuter avec l'assistant dans le terminal")
     p.add_argument("--url", default=settings.RASA_URL)

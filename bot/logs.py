@@ -1,0 +1,89 @@
+"""Structured logs: one JSON object per line, without personal data.
+
+Used by our own processes (web app, action server, the guarded REST channel inside Rasa) and by
+Rasa itself through `deploy/logging.yml` (`rasa run --logging-config-file`). The messages we log
+never carry what people typed; as a second line of defence, anything that looks like an e-mail
+address or a phone number is masked before the line is written.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import os
+import re
+import time
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+PHONE = re.compile(r"(?<!\d)(\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+# Extra attributes worth keeping when a log call passes them (`extra={...}`).
+FIELDS = ("event", "reason", "status", "duration_ms", "conversation", "channel", "retry_after",
+          "component", "count")
+
+
+def redact(text: str) -> str:
+    return PHONE.sub("[téléphone]", EMAIL.sub("[e-mail]", text))
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts", "level", "service", "logger", "msg", …}` on one line."""
+
+    def __init__(self, *args, service: str | None = None, **kwargs):
+        super().__init__()
+        self.service = service or os.environ.get("BOUSSOLE_SERVICE", "boussole")
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                  + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "pid": record.process,
+            "logger": record.name,
+            "msg": redact(record.getMessage())[:2000],
+        }
+        for name in FIELDS:
+            if hasattr(record, name):
+                payload[name] = getattr(record, name)
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception's type and its (masked, shortened) message; tracebacks can quote
+            # local values, so they stay out of the production log.
+            payload["error"] = record.exc_info[0].__name__
+            payload["detail"] = redact(str(record.exc_info[1]))[:500]
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure(service: str, level: str | None = None) -> None:
+    """JSON logs on standard error for this process (used by our own entry points)."""
+    os.environ.setdefault("BOUSSOLE_SERVICE", service)
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": service}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": level or os.environ.get("BOUSSOLE_LOG_LEVEL", "INFO"),
+                 "handlers": ["stderr"]},
+    })
+
+
+def take_over_rasa_logging(service: str | None = None) -> None:
+    """JSON logs inside `rasa run`, whatever its command line did.
+
+    Rasa 3.6 applies `--logging-config-file`, then installs `coloredlogs` on the root logger,
+    which replaces that handler with its own text format. Called when the guarded REST channel
+    is created (before the model loads), this puts the JSON handler back and routes Python
+    warnings to it.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(service=service))
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)
+
+
+def json_logs_wanted() -> bool:
+    return os.environ.get("BOUSSOLE_LOG_FORMAT", "").lower() == "json"
