@@ -80,7 +80,8 @@ def _looks_foreign(text: str) -> bool:
 
 
 _TU = re.compile(
-    r"\b(tu|toi|te|ton|ta|tes|t'|t’|peux[- ]tu|sais[- ]tu|stp|tkt|wesh|slt|jsui|jsais|chui)\b"
+    r"\b(tu|toi|te|ton|ta|tes|t'|t’|peux[- ]tu|sais[- ]tu|stp|tkt|wesh|wsh|slt|jsui|jsais|chui"
+    r"|salut|coucou|yo)\b"
     r"|\bt'(?:es|as|aurais|pourrais)\b|\bt(?:es|as)\b",
     re.IGNORECASE)
 _VOUS = re.compile(r"\b(vous|votre|vos|pourriez|auriez|svp|s'il vous pla[iî]t)\b", re.IGNORECASE)

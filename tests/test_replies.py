@@ -59,3 +59,13 @@ def test_answers_leading_to_a_rejected_offer_are_not_proposed_again():
     values = [b["payload"] for b in message["buttons"]]
     assert orientation.next_question == "stage" and len(values) == 3
     assert not any("reprise" in v for v in values)
+
+
+def test_on_a_phone_the_offer_is_a_short_text_with_a_link(catalogue):
+    from bot import settings
+
+    card = offer_card(_route(("situation_cjs", 0.95), register="tu"), register="tu", compact=True)
+    assert card["text"].startswith("Je te propose : " + catalogue["cjs"].title)
+    assert card["text"].endswith(f"{settings.PUBLIC_URL}/offres/cjs")
+    assert len(card["text"]) < 600 and "•" not in card["text"]
+    assert card["custom"]["offer"]["id"] == "cjs"            # the widget's data is unchanged

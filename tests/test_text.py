@@ -36,7 +36,7 @@ def test_markup_and_sql_are_just_text():
 
 
 @pytest.mark.parametrize("text, register", [
-    ("salut tu peux m'aider ?", "tu"), ("stp jveu créer ma boite", "tu"),
+    ("salut tu peux m'aider ?", "tu"), ("Salut", "tu"), ("coucou !", "tu"), ("stp jveu créer ma boite", "tu"),
     ("t'as une idée ?", "tu"), ("Pourriez-vous m'aider ?", "vous"),
     ("Bonjour, notre association souhaite grandir", "vous"),
 ])

@@ -193,3 +193,17 @@ def test_lead_page_shows_detected_facts(app, repo):
     admin = login(app, "admin@sem.example")
     html = admin.get(f"/conseil/demandes/ESS-{datetime.now().year}-0004").text
     assert "stage = existante" in html and "legal_form = SCOP" in html
+
+
+def test_public_offer_pages_need_no_login_and_show_the_offer(app, catalogue):
+    from markupsafe import escape
+
+    client = TestClient(app)
+    page = client.get("/offres/reprise-cooperative")
+    offer = catalogue["reprise-cooperative"]
+    assert page.status_code == 200
+    assert all(str(escape(t)) in page.text for t in (offer.title, offer.summary, *offer.benefits))
+    listing = client.get("/offres")
+    assert all(f'href="/offres/{offer_id}"' in listing.text for offer_id in catalogue.offers)
+    missing = client.get("/offres/<script>")
+    assert missing.status_code == 404 and "<script>" not in missing.text

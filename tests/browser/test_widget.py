@@ -80,3 +80,14 @@ def test_widget_fits_a_320_pixel_screen(site, browser, tmp_path):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 320
     page.screenshot(path=str(tmp_path / "widget-320.png"))
     assert (tmp_path / "widget-320.png").stat().st_size > 0
+
+
+def test_offer_pages_linked_from_messaging_apps_are_accessible(site, browser):
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.goto(site + "/offres/reve-et-realise")
+    assert page.get_by_role("heading", level=1).inner_text() == "Rêve et Réalise (Unis-Cité)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+    page.get_by_role("link", name="Tous les accompagnements").click()
+    assert page.get_by_role("link", name="Rêve et Réalise (Unis-Cité)").count() == 1
+    assert_accessible(page)

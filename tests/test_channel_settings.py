@@ -1,0 +1,75 @@
+"""Messaging channels without a server: what they render, and that they stay off unconfigured."""
+import asyncio
+import logging
+
+import pytest
+
+from bot.channels.messenger import MessengerInput, signature_ok
+from bot.channels.render import choice_payload, numbered_choices, split_text
+from bot.channels.telegram import TelegramInput
+from bot.channels.twilio import TwilioInput, twilio_signature
+
+BUTTONS = [{"title": "Être rappelé·e", "payload": "/request_callback"},
+           {"title": "Ce n'est pas ça", "payload": "/not_this"},
+           {"title": "Recommencer", "payload": "/restart"}]
+CREDENTIALS = {"access_token_env": "TEST_TG_TOKEN", "webhook_secret_env": "TEST_TG_SECRET"}
+
+
+@pytest.mark.parametrize("reply, payload", [
+    ("1", "/request_callback"), (" 2. ", "/not_this"), ("trois", "/restart"),
+    ("etre rappelee", None), ("Être rappelé·e", "/request_callback"),
+    ("ce n’est pas ça !", "/not_this"), ("4", None), ("0", None),
+    ("je voudrais créer une asso", None)])
+def test_a_reply_designates_a_button_by_number_or_title(reply, payload):
+    assert choice_payload(reply, BUTTONS) == payload
+
+
+def test_numbered_choices_list_every_button_under_the_text():
+    text = numbered_choices("On fait quoi ?", BUTTONS)
+    assert text.splitlines()[:5] == ["On fait quoi ?", "", "1. Être rappelé·e",
+                                     "2. Ce n'est pas ça", "3. Recommencer"]
+
+
+def test_long_texts_are_cut_at_paragraphs_and_lose_nothing():
+    paragraphs = [f"Paragraphe {i} : " + "mot " * 60 for i in range(8)]
+    text = "\n\n".join(paragraphs)
+    parts = split_text(text, 700)
+    assert all(len(p) <= 700 for p in parts) and len(parts) > 1
+    assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+    assert all(p.startswith("Paragraphe") for p in parts)
+    assert split_text("x" * 2500, 1000) == ["x" * 1000, "x" * 1000, "x" * 500]
+
+
+def test_a_channel_without_its_variables_is_off_and_says_which(monkeypatch, caplog):
+    monkeypatch.delenv("TEST_TG_TOKEN", raising=False)
+    monkeypatch.setenv("TEST_TG_SECRET", "abc")
+    with caplog.at_level(logging.INFO, logger="bot.channels"):
+        channel = TelegramInput.from_credentials(CREDENTIALS)
+    assert channel.settings is None
+    assert "channel telegram off: TEST_TG_TOKEN not set" in caplog.text
+    assert "abc" not in caplog.text
+    webhook = next(r for r in channel.blueprint(None)._future_routes if r.uri == "/webhook")
+    answer = asyncio.run(webhook.handler(None))
+    assert answer.status == 404 and "désactivé" in answer.body.decode()
+
+
+def test_a_channel_with_its_variables_is_on(monkeypatch):
+    monkeypatch.setenv("TEST_TG_TOKEN", "123:abc")
+    monkeypatch.setenv("TEST_TG_SECRET", "s3cret")
+    channel = TelegramInput.from_credentials(CREDENTIALS)
+    assert channel.settings == {"access_token": "123:abc", "webhook_secret": "s3cret"}
+    assert MessengerInput.from_credentials({}).settings is None
+    assert TwilioInput.from_credentials(None).settings is None
+
+
+def test_signatures_match_the_platforms_own_computation():
+    from twilio.request_validator import RequestValidator
+
+    params = {"From": "+33612345678", "Body": "Bonjour é", "To": "+33700000000"}
+    url = "https://ess.example.org/webhooks/twilio/webhook"
+    assert twilio_signature("tok", url, params) == \
+        RequestValidator("tok").compute_signature(url, params)
+    body = b'{"object":"page"}'
+    good = "sha256=4a1f8e4c3b2e1d0f"  # wrong on purpose
+    assert not signature_ok(body, good, "secret")
+    assert not signature_ok(body, None, "secret")
