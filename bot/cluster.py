@@ -110,10 +110,13 @@ class Process:
     def alive(self) -> bool:
         try:
             cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            stat = Path(f"/proc/{self.pid}/stat").read_text().split()
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
         except OSError:
             return False
-        return self.marker.encode() in cmdline and stat[2] != "Z"
+        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
+        # Redis and nginx rewrite their title: the command line can be empty for an instant.
+        return state not in ("Z", "X") and (self.marker.encode() in cmdline
+                                            or self.marker[:15] in comm)
 
 
 @dataclass

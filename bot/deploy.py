@@ -50,7 +50,9 @@ def _url(name: str, env: Mapping[str, str], schemes: tuple[str, ...]):
 
 def tracker_store(env: Mapping[str, str]) -> dict:
     url = _url("TRACKER_STORE_URL", env, ("postgresql",))
-    config = {"type": "SQL", "dialect": "postgresql", "url": url.host or "127.0.0.1",
+    # Rasa's SQL tracker store, failing loudly instead of forgetting (see bot/trackers.py).
+    config = {"type": "bot.trackers.StrictSQLTrackerStore", "dialect": "postgresql",
+              "url": url.host or "127.0.0.1",
               "port": url.port or 5432, "db": url.database or "boussole_tracker"}
     if url.username:
         config["username"] = url.username
@@ -70,7 +72,9 @@ def lock_store(env: Mapping[str, str]) -> dict:
     url = urlparse(raw)
     if url.scheme not in ("redis", "rediss"):
         raise DeployError("REDIS_URL doit commencer par redis:// ou rediss://")
-    config = {"type": "redis", "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
+    # Rasa's RedisLockStore, with atomic ticket updates across replicas (see bot/locks.py).
+    config = {"type": "bot.locks.AtomicRedisLockStore", "url": url.hostname or "127.0.0.1",
+              "port": url.port or 6379,
               # Database 1 for the locks; the rate limit uses the one named in REDIS_URL.
               "db": int(env.get("BOUSSOLE_LOCK_DB", "1")), "key_prefix": "boussole",
               "socket_timeout": 2, "use_ssl": url.scheme == "rediss"}

@@ -6,8 +6,8 @@ widget and REST clients keep posting to `/webhooks/rest/webhook` `{"sender", "me
 - **Floods**: at most `limit` messages per `window` seconds per conversation (counted in Redis,
   shared by all replicas); beyond that the turn is refused with HTTP 429, a polite message and
   `Retry-After`, before it reaches the conversation lock. Other conversations are not affected.
-- **Clear refusals**: when the lock store (Redis) or the tracker store (PostgreSQL) cannot be
-  reached, Rasa's own channel answers 200 with an empty list and logs the person's message; this
+- **Clear refusals**: when the lock store (Redis) or the tracker store (PostgreSQL, through
+  `bot.trackers.StrictSQLTrackerStore`) cannot be reached, Rasa's own channel answers 200 with an empty list and logs the person's message; this
   one answers 503 with a message saying the conversation is kept and to try again, and logs only
   the error's type. A turn refused before its lock was taken changes nothing in the tracker.
 - **No personal data in logs**: the message text is never logged.
@@ -26,6 +26,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.trackers import TrackerStoreUnavailable
 
 log = logging.getLogger("boussole.rest")
 
@@ -131,6 +133,10 @@ class GuardedRestInput(RestInput):
                 await on_new_message(UserMessage(text, collector, sender,
                                                  input_channel=self.name(),
                                                  metadata=self.get_metadata(request)))
+            except TrackerStoreUnavailable as exc:
+                log.error("turn refused: the conversation store is unreachable",
+                          extra={"event": "turn_failed", "reason": str(exc), "status": 503})
+                return _refusal(sender, UNAVAILABLE, 503, 5)
             except asyncio.CancelledError:
                 log.error("turn cancelled", extra={"event": "turn_failed",
                                                     "reason": "CancelledError", "status": 503})
