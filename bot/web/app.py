@@ -251,9 +251,17 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
             async with httpx.AsyncClient(timeout=30) as client:
                 answer = await client.post(f"{rasa_url}/webhooks/rest/webhook",
                                            json={"sender": sender, "message": message})
+            if answer.status_code in (429, 503):
+                # The assistant's own refusal (too many messages, a store unreachable): the
+                # widget shows its words, with the retry button.
+                refusal = answer.json()
+                return JSONResponse({"error": refusal[0]["text"]},
+                                    status_code=answer.status_code,
+                                    headers={"Retry-After": answer.headers.get("Retry-After",
+                                                                               "5")})
             answer.raise_for_status()
             return JSONResponse(answer.json())
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, LookupError, TypeError):
             log.warning("assistant unreachable from the widget proxy")
             return JSONResponse({"error": "L'assistant ne répond pas pour le moment. "
                                           "Réessayez dans un instant."}, status_code=502)

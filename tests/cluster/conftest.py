@@ -33,6 +33,7 @@ class Client:
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
+        self.refused = 0   # turns answered 502/503 and sent again by say_until_answered
         self.http = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=200))
         self.leads_db = create_engine(cluster.database_url("boussole"), future=True,
                                       pool_pre_ping=True)
@@ -64,6 +65,7 @@ class Client:
             if status == 200:
                 return "\n".join(m.get("text") or "" for m in body)
             assert status in (502, 503), (status, body)
+            self.refused += 1
             assert time.monotonic() < deadline, f"still {status} after {seconds} s"
             time.sleep(0.5)
 
@@ -79,6 +81,15 @@ class Client:
 
     def user_turns(self, sender: str) -> list[str]:
         return [e.get("text") for e in self.events(sender) if e["event"] == "user"]
+
+    def assert_turns_not_interleaved(self, sender: str) -> None:
+        """Each turn ends (action_listen) before the next message of the conversation starts."""
+        last_action = None
+        for event in self.events(sender):
+            if event["event"] == "user" and last_action is not None:
+                assert last_action == "action_listen", (sender, last_action)
+            if event["event"] == "action":
+                last_action = event["name"]
 
     def parallel(self, jobs, workers: int = 50):
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -43,8 +43,14 @@ def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(
     assert statuses.count(429) >= 40 - 2 * RATE_LIMIT[0]   # one window, or two at a boundary
     refused = next(f for f in flood if f[0] == 429)
     assert int(refused[1]) >= 1 and "beaucoup de messages" in refused[2][0]["text"]
-    # Accepted flood turns are all in the conversation; refused ones never reached it.
+    # Accepted flood turns are all in the conversation, one after the other (the lock store,
+    # shared by both replicas); refused ones never reached it.
     assert len(client.user_turns("flood-1")) == statuses.count(200)
+    client.assert_turns_not_interleaved("flood-1")
+    # The widget's proxy passes the refusal on, in words the widget shows.
+    proxied = client.http.post(f"{healthy.public_url}/chat",
+                               json={"sender": "flood-1", "message": "encore"})
+    assert proxied.status_code == 429 and "beaucoup de messages" in proxied.json()["error"]
     # The other conversation went on normally meanwhile.
     assert [s for s, _, _ in calm["turns"]] == [200, 200, 200]
     assert all(body for _, _, body in calm["turns"])
@@ -85,11 +91,17 @@ def test_postgresql_restarted_mid_load_loses_no_confirmed_lead(healthy, client):
         time.sleep(1.0)
         healthy.restart_postgres()
 
+    refused_before = client.refused
     restarter = threading.Thread(target=restart)
     restarter.start()
     client.parallel([lambda i=i, s=s: conversation(i, s) for i, s in enumerate(senders)],
                     workers=20)
     restarter.join()
+    refused = client.refused - refused_before
+    print(f"{refused} turn(s) refused with 503 during the restart, then sent again")
+    assert refused > 0, "the restart did not happen while turns were in flight"
+    for sender in senders:
+        client.assert_turns_not_interleaved(sender)
     # Leads kept in the outbox while the database was away are written now.
     env = healthy.env("flush")
     flushed = subprocess.run([sys.executable, "-m", "bot", "leads", "flush"], env=env,
