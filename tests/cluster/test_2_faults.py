@@ -1,6 +1,7 @@
 """Faults and bad input on the cluster: floods, Redis down, PostgreSQL restarted, a slow action
-server, a replica killed. Each test leaves what it broke for the `healthy` fixture to restart;
-the replica is killed last (this file runs after test_1_replicas.py), so no test waits for a model to load again."""
+server, a replica killed, a replica stopped. Each test leaves what it broke for the `healthy`
+fixture to restart; the replicas are stopped last (this file runs after test_1_replicas.py), so
+only one model load is waited for again."""
 from __future__ import annotations
 
 import os
@@ -139,7 +140,7 @@ def test_a_slow_action_server_gets_a_polite_answer_in_time(healthy, client):
 
 
 def test_killing_a_replica_mid_conversation_loses_nothing(healthy, client):
-    """Last of the session: the killed replica is not restarted (a model load saved)."""
+    """SIGKILL, as a crash would; the next test starts the replica again."""
     sender = "killed-replica-1"
     texts = iter(["je veux parler à un conseiller", "Paul Durand", "paul.killed@example.org",
                   "oui", "/confirm"])
@@ -155,3 +156,33 @@ def test_killing_a_replica_mid_conversation_loses_nothing(healthy, client):
     assert [l["reference"] for l in client.leads() if l["conversation_id"] == sender] == \
         [reference]
     assert client.user_turns(sender) == said
+
+
+def test_a_replica_stopped_gracefully_finishes_its_turn_in_flight(healthy, client):
+    """After the kill above, `healthy` has started replica 2 again; here it is stopped the way
+    systemd and `cluster down` stop it (SIGTERM) while one of its turns is still running."""
+    sender = "graceful-1"
+    client.say(sender, "bonjour", via="2")
+    actions = healthy.processes["actions"]
+    os.killpg(actions.pid, signal.SIGSTOP)          # keeps the next turn busy for 3 s
+    result = {}
+    in_flight = threading.Thread(target=lambda: result.update(
+        answer=client.post(sender, "on voudrait reprendre la boîte de notre patron en SCOP",
+                           via="2")))
+    try:
+        in_flight.start()
+        time.sleep(1.0)
+        replica = healthy.processes["rasa-2"]
+        os.kill(replica.pid, signal.SIGTERM)
+        in_flight.join(timeout=30)
+    finally:
+        os.killpg(actions.pid, signal.SIGCONT)
+    status, body = result["answer"]
+    assert status == 200 and body, body                # answered before the replica left
+    deadline = time.monotonic() + 30
+    while replica.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not replica.alive()
+    # The conversation goes on through nginx, on the other replica.
+    assert "Reprise d'entreprise en coopérative" in client.say(
+        sender, "on voudrait reprendre la boîte de notre patron en SCOP")
