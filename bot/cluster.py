@@ -197,7 +197,8 @@ class Cluster:
             proc = subprocess.Popen(command, cwd=ROOT, env=env or self.env(name), stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
-        process = Process(name, proc.pid, self.port(name) if name in BASE_PORTS else 0,
+        port = self.port("public" if name == "nginx" else name)
+        process = Process(name, proc.pid, port,
                           health, marker, str(log), int(stop_signal))
         self.processes[name] = process
         self.save()
