@@ -14,7 +14,7 @@ import httpx
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels.render import choice_payload
@@ -70,19 +70,47 @@ def forbidden(channel: str, reason: str, request: Request):
     return response.text("forbidden", status=403)
 
 
-def disabled_blueprint(name: str) -> Blueprint:
-    """The webhook of a channel that is off: says so instead of half-working."""
-    blueprint = Blueprint(f"{name}_webhook_off", __name__)
+class PlatformInput(InputChannel):
+    """A messaging platform's webhook: on when its settings are in the environment, else off.
 
-    @blueprint.route("/", methods=["GET"])
-    async def health(_: Request):
-        return response.json({"status": "off"})
+    Subclasses name their `channel`, the `required` settings, and add their routes in `routes`.
+    """
 
-    @blueprint.route("/webhook", methods=["GET", "POST"])
-    async def webhook(_: Request):
-        return response.text(f"{name}: canal désactivé", status=404)
+    channel = "platform"
+    required: tuple[str, ...] = ()
 
-    return blueprint
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel
+
+    @classmethod
+    def from_credentials(cls, credentials: dict | None) -> InputChannel:
+        return cls(settings_from_env(cls.channel, credentials, cls.required))
+
+    def __init__(self, settings: dict[str, str] | None) -> None:
+        self.settings = settings
+        self.seen = SeenIds()
+
+    def blueprint(self, on_new_message):
+        on = bool(self.settings)
+        hook = Blueprint(f"{self.channel}_webhook" if on else f"{self.channel}_webhook_off",
+                         __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok" if on else "off"})
+
+        if on:
+            self.routes(hook, on_new_message, self.settings)
+        else:
+            @hook.route("/webhook", methods=["GET", "POST"])
+            async def webhook(_: Request):
+                return response.text(f"{self.channel}: canal désactivé", status=404)
+
+        return hook
+
+    def routes(self, hook: Blueprint, on_new_message, settings: dict[str, str]) -> None:
+        raise NotImplementedError
 
 
 class SeenIds:

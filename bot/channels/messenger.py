@@ -11,13 +11,13 @@ import hmac
 import json
 from typing import Any
 
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformOutput, SeenIds, as_payload, disabled_blueprint,
-                               forbidden, log, pseudonym, same_secret, settings_from_env)
+from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log,
+                               pseudonym, same_secret)
 from bot.channels.render import numbered_choices, short_title, split_text
 
 TEXT_LIMIT = 2000
@@ -72,33 +72,16 @@ class MessengerOutput(PlatformOutput):
         await self._send(image)
 
 
-class MessengerInput(InputChannel):
+class MessengerInput(PlatformInput):
     """Rasa input channel for a Facebook page (replaces rasa.core.channels.facebook)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return "facebook"
+    channel = "facebook"
+    required = ("verify_token", "app_secret", "page_token")
 
-    @classmethod
-    def from_credentials(cls, credentials: dict | None) -> InputChannel:
-        return cls(settings_from_env("facebook", credentials,
-                                     ("verify_token", "app_secret", "page_token")))
-
-    def __init__(self, settings: dict[str, str] | None) -> None:
-        self.settings = settings
-        self.seen = SeenIds()
-
-    def blueprint(self, on_new_message):
-        if not self.settings:
-            return disabled_blueprint(self.name())
-        verify, secret = self.settings["verify_token"], self.settings["app_secret"]
-        page_token = self.settings["page_token"]
-        api_url = self.settings.get("api_url") or "https://graph.facebook.com"
-        hook = Blueprint("facebook_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request):
-            return response.json({"status": "ok"})
+    def routes(self, hook, on_new_message, settings):
+        verify, secret = settings["verify_token"], settings["app_secret"]
+        page_token = settings["page_token"]
+        api_url = settings.get("api_url") or "https://graph.facebook.com"
 
         @hook.route("/webhook", methods=["GET"])
         async def verify_webhook(request: Request):
@@ -120,7 +103,6 @@ class MessengerInput(InputChannel):
                     await self._handle(request, event, page_token, api_url, on_new_message)
             return response.text("success")
 
-        return hook
 
     async def _handle(self, request, event: dict, page_token: str, api_url: str,
                       on_new_message) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformOutput, SeenIds, as_payload, disabled_blueprint,
-                               forbidden, log, pseudonym, same_secret, settings_from_env)
+from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log,
+                               pseudonym, same_secret)
 from bot.channels.render import split_text
 
 TEXT_LIMIT = 4096
@@ -51,31 +51,15 @@ class TelegramOutput(PlatformOutput):
         await self._send(image)
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(PlatformInput):
     """Rasa input channel for Telegram bots (replaces rasa.core.channels.telegram)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return "telegram"
+    channel = "telegram"
+    required = ("access_token", "webhook_secret")
 
-    @classmethod
-    def from_credentials(cls, credentials: dict | None) -> InputChannel:
-        return cls(settings_from_env("telegram", credentials, ("access_token", "webhook_secret")))
-
-    def __init__(self, settings: dict[str, str] | None) -> None:
-        self.settings = settings
-        self.seen = SeenIds()
-
-    def blueprint(self, on_new_message):
-        if not self.settings:
-            return disabled_blueprint(self.name())
-        token, secret = self.settings["access_token"], self.settings["webhook_secret"]
-        api_url = self.settings.get("api_url") or "https://api.telegram.org"
-        hook = Blueprint("telegram_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request):
-            return response.json({"status": "ok"})
+    def routes(self, hook, on_new_message, settings):
+        token, secret = settings["access_token"], settings["webhook_secret"]
+        api_url = settings.get("api_url") or "https://api.telegram.org"
 
         @hook.route("/webhook", methods=["GET", "POST"])
         async def no_secret(request: Request):
@@ -110,4 +94,3 @@ class TelegramInput(InputChannel):
                 log.exception("telegram: message not handled")
             return response.text("ok")
 
-        return hook

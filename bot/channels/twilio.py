@@ -12,13 +12,12 @@ import hashlib
 import hmac
 from typing import Any
 
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformOutput, SeenIds, as_payload, disabled_blueprint,
-                               forbidden, log, pseudonym, settings_from_env)
+from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log, pseudonym)
 from bot.channels.render import numbered_choices, split_text
 
 TEXT_LIMIT = 1600           # Twilio's maximum body for SMS and WhatsApp
@@ -55,32 +54,16 @@ class TwilioOutput(PlatformOutput):
         await self.send_text_message(recipient_id, image)
 
 
-class TwilioInput(InputChannel):
+class TwilioInput(PlatformInput):
     """Rasa input channel for Twilio numbers (replaces rasa.core.channels.twilio)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return "twilio"
+    channel = "twilio"
+    required = ("account_sid", "auth_token")
 
-    @classmethod
-    def from_credentials(cls, credentials: dict | None) -> InputChannel:
-        return cls(settings_from_env("twilio", credentials, ("account_sid", "auth_token")))
-
-    def __init__(self, settings: dict[str, str] | None) -> None:
-        self.settings = settings
-        self.seen = SeenIds()
-
-    def blueprint(self, on_new_message):
-        if not self.settings:
-            return disabled_blueprint(self.name())
-        sid, token = self.settings["account_sid"], self.settings["auth_token"]
-        api_url = self.settings.get("api_url") or "https://api.twilio.com"
-        public_url = self.settings.get("webhook_url")
-        hook = Blueprint("twilio_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request):
-            return response.json({"status": "ok"})
+    def routes(self, hook, on_new_message, settings):
+        sid, token = settings["account_sid"], settings["auth_token"]
+        api_url = settings.get("api_url") or "https://api.twilio.com"
+        public_url = settings.get("webhook_url")
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request):
@@ -106,4 +89,3 @@ class TwilioInput(InputChannel):
                 log.exception("twilio: message not handled")
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
-        return hook

@@ -34,8 +34,8 @@ def test_a_young_person_reaches_a_youth_offer_in_three_messages(rasa_server, pla
 
 def test_tutoiement_and_a_link_instead_of_a_long_card(rasa_server, platforms):
     chat = 5002
-    telegram(rasa_server.url, chat,
-             "slt jsuis etudiant a st etienne et jvoudrais creer ma boite dans l'ess tu peux m'aider")
+    telegram(rasa_server.url, chat, "slt jsuis etudiant a st etienne et jvoudrais creer ma boite "
+                                    "dans l'ess tu peux m'aider")
     card = platforms.sent_to(chat)[-1]
     assert offer_in(card.text) in YOUTH_OFFERS, card.text
     assert card.text.startswith("Je te propose")

@@ -6,7 +6,7 @@ import pytest
 
 import fake_platforms as fp
 
-from .webhooks import YOUTH_OFFERS, log_text, offer_in, twilio
+from .webhooks import log_text, offer_in, twilio
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
