@@ -75,14 +75,16 @@ class Servers:
     """Rasa server (+ action server unless bare) started in the background; stop() ends them."""
 
     def __init__(self, kind: str, port: int, actions_port: int | None = None,
-                 tracker: str = "sqlite", timings: str | None = None):
+                 tracker: str = "sqlite", timings: str | None = None, wins: str = ""):
         self.kind, self.port = kind, port
         self.url = f"http://127.0.0.1:{port}"
         self.tmp = Path(tempfile.mkdtemp(prefix=f"boussole-bench-{kind}-"))
         self.processes: dict[str, subprocess.Popen] = {}
         env = dict(ENV, DATABASE_URL=f"sqlite:///{self.tmp / 'leads.db'}",
                    TRACKER_STORE_URL=f"sqlite:///{self.tmp / 'tracker.db'}",
-                   BOUSSOLE_OUTBOX=str(self.tmp / "outbox"))
+                   BOUSSOLE_OUTBOX=str(self.tmp / "outbox"), BOUSSOLE_BENCH_WINS=wins)
+        if wins and not timings:
+            timings = str(self.tmp / "timings")
         timer = [sys.executable, str(BENCH / "timed_rasa.py")] if timings else None
         endpoints = self.tmp / "endpoints.yml"
         lines = []
@@ -146,22 +148,27 @@ def main() -> None:
     import signal
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("kinds", nargs="+", choices=["embedded", "bare", "bare-sqlite"])
+    parser.add_argument("kinds", nargs="+",
+                        choices=["embedded", "embedded-wins", "bare", "bare-sqlite"])
+    parser.add_argument("--wins", default="schema,sqlite",
+                        help="what-if patches of embedded-wins (see bench/timed_rasa.py)")
     parser.add_argument("--timed", action="store_true",
                         help="wrap the servers with bench/timed_rasa.py's stage timers "
                              "(totals in $BOUSSOLE_TIMINGS-KIND.rasa.json/.actions.json)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    ports = {"embedded": (5205, 5255), "bare": (5305, None), "bare-sqlite": (5405, None)}
+    ports = {"embedded": (5205, 5255), "embedded-wins": (5505, 5555), "bare": (5305, None),
+             "bare-sqlite": (5405, None)}
     out = os.environ.get("BOUSSOLE_TIMINGS", "/tmp/boussole-timings")
     servers = []
     try:
         for kind in args.kinds:
             if kind.startswith("bare"):
                 train_bare()
-            s = Servers("bare" if kind.startswith("bare") else kind, ports[kind][0],
+            s = Servers("bare" if kind.startswith("bare") else "embedded", ports[kind][0],
                         ports[kind][1], tracker="memory" if kind == "bare" else "sqlite",
-                        timings=f"{out}-{kind}" if args.timed else None)
+                        timings=f"{out}-{kind}" if args.timed else None,
+                        wins=args.wins if kind == "embedded-wins" else "")
             servers.append(s)
         for s in servers:
             print(f"{s.kind} {s.url} answers after {s.wait():.1f} s (logs in {s.tmp}); "

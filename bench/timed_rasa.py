@@ -79,11 +79,11 @@ def timed(owner, attribute: str, name=None) -> None:
     setattr(owner, attribute, wrapper)
 
 
-def action_kind(processor, action_, *args, **kwargs) -> str:
+def action_kind(processor, action_=None, *args, **kwargs) -> str:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.actions.forms import FormAction
 
-    self = action_
+    self = action_ or kwargs["action"]
     name = self.name()
     if isinstance(self, FormAction):
         return f"action: form {name} (validation on the action server)"
@@ -104,7 +104,6 @@ def patch_rasa() -> None:
     timed(MessageProcessor, "run_action_extract_slots", "slot extraction (action_extract_slots)")
     timed(MessageProcessor, "_predict_next_with_tracker", "policies (one prediction)")
     timed(MessageProcessor, "_run_action", action_kind)
-    timed(MessageProcessor, "_send_bot_messages", "sending bot messages (collecting channel)")
     timed(action.RemoteAction, "_action_call_format",
           "  building the action server request (tracker + domain)")
     timed(action.RemoteAction, "run", "  custom action HTTP round trip (RemoteAction.run)")
@@ -117,6 +116,46 @@ def patch_rasa() -> None:
     timed(tracker_store.InMemoryTrackerStore, "save", "tracker store write (in memory)")
     from rasa.shared.core.trackers import DialogueStateTracker
     timed(DialogueStateTracker, "current_state", "  tracker.current_state (serialising events)")
+
+
+def apply_wins(wins: set[str]) -> None:
+    """What-if patches measured by the benchmarks (not used in production), from
+    $BOUSSOLE_BENCH_WINS (comma-separated):
+    schema — validate the action server's answers with one compiled jsonschema validator instead
+             of `jsonschema.validate()`, which re-checks Rasa's big response schema against the
+             meta-schema on every call (≈ 40 ms of CPU per custom action call here);
+    sqlite — SQLite tracker store in WAL mode with synchronous=NORMAL (no fsync per turn)."""
+    from rasa.core import tracker_store
+    from rasa.core.actions import action
+
+    if "schema" in wins:
+        import jsonschema
+
+        spec = action.RemoteAction.action_response_format_spec()
+        validator = jsonschema.validators.validator_for(spec)(spec)
+
+        def validate(self, result):
+            try:
+                validator.validate(result)   # same check, same error as Rasa's
+                return True
+            except jsonschema.ValidationError as e:
+                e.message += ". Failed to validate Action server response from API."
+                raise e
+        action.RemoteAction._validate_action_result = validate
+    if "sqlite" in wins:
+        import sqlalchemy
+
+        original = tracker_store.SQLTrackerStore.__init__
+
+        def init(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            if self.engine.dialect.name == "sqlite":
+                @sqlalchemy.event.listens_for(self.engine, "connect")
+                def pragmas(connection, _record):
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    connection.execute("PRAGMA synchronous=NORMAL")
+                self.engine.dispose()   # reconnect with the pragmas
+        tracker_store.SQLTrackerStore.__init__ = init
 
 
 def patch_sdk() -> None:
@@ -142,6 +181,7 @@ def main() -> None:
 
     if program == "rasa":
         patch_rasa()
+        apply_wins(set(filter(None, os.environ.get("BOUSSOLE_BENCH_WINS", "").split(","))))
         runpy.run_module("rasa", run_name="__main__", alter_sys=True)
     else:
         patch_sdk()
