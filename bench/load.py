@@ -267,6 +267,9 @@ def main() -> None:
     parser.add_argument("--floor-url", help="an already running bare floor server")
     parser.add_argument("--floor-tracker", choices=["memory", "sqlite"], default="memory")
     parser.add_argument("--name", default="boussole", help="label of the --url target")
+    parser.add_argument("--target", action="append", default=[], metavar="NAME=URL",
+                        help="another server to measure in the same run (repeatable), "
+                             "e.g. cluster=http://127.0.0.1:8080")
     parser.add_argument("--rates", default="5,20,40")
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--duration", type=float, default=60)
@@ -306,6 +309,9 @@ def main() -> None:
                 targets[args.name] = own.url
             else:
                 targets[args.name] = args.url
+        for spec in args.target:
+            name, _, url = spec.partition("=")
+            targets[name] = url
         for s in started:
             print(f"{s.kind}: start-up to first answer {s.wait():.1f} s", flush=True)
         for name, url in targets.items():   # warm each target up (first predictions build graphs)

@@ -1,10 +1,11 @@
 """Benchmark of the running assistant: time to first answer and memory of each process.
 
-Starts the action server and the Rasa server like scripts/run.sh (ports 5105/5155, SQL tracker
-store and leads database in a temporary folder), sends the dev set's first messages one by one
-over REST, then drives whole call-back conversations (orientation, contact form, confirmation:
-the action server and the database in the loop), and prints start-up time, per-turn latency and
-the resident memory of both processes. Usage: .venv/bin/python bench/server.py [--conversations N]
+Starts the action server, the web app and the Rasa server like scripts/run.sh (ports
+5115/5165/8115, SQL tracker store and leads database in a temporary folder), sends the dev set's
+first messages one by one over REST, then drives whole call-back conversations (orientation,
+contact form, confirmation: the action server and the database in the loop), and prints start-up
+time, per-turn latency and the resident memory of the three processes.
+Usage: .venv/bin/python bench/server.py [--conversations N]
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from bot import settings
 
-RASA_PORT, ACTIONS_PORT = 5105, 5155
+RASA_PORT, ACTIONS_PORT, WEB_PORT = 5115, 5165, 8115   # clear of bot cluster's ports
 
 
 def rss_mb(pid: int) -> float:
@@ -70,6 +71,11 @@ def main() -> None:
     actions = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(ACTIONS_PORT)], cwd=settings.ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    web = subprocess.Popen([sys.executable, "-m", "bot", "web", "--port", str(WEB_PORT)],
+                           cwd=settings.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env=dict(env, BOUSSOLE_RASA_URL=f"http://127.0.0.1:{RASA_PORT}",
+                                    BOUSSOLE_COOKIE_SECURE="0",
+                                    BOUSSOLE_SECRET_KEY="bench-only-not-a-secret"))
     rasa = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--model",
                              str(settings.MODEL_FILE), "--endpoints", str(endpoints),
                              "--port", str(RASA_PORT), "--interface", "127.0.0.1"],
@@ -98,13 +104,17 @@ def main() -> None:
                 turns.append(time.perf_counter() - t0)
         print(f"whole call-back conversations ({args.conversations} × {len(CONVERSATION)} "
               f"turns, lead written): {percentiles(turns)}")
+        try:   # a page of the web app (demo page), so its RSS is that of a process that served
+            urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/", timeout=30).read()
+        except OSError:
+            pass
         print(f"RSS: rasa server {rss_mb(rasa.pid):.0f} MB, action server "
-              f"{rss_mb(actions.pid):.0f} MB")
+              f"{rss_mb(actions.pid):.0f} MB, web app {rss_mb(web.pid):.0f} MB")
     finally:
-        rasa.terminate()
-        actions.terminate()
-        rasa.wait(30)
-        actions.wait(30)
+        for p in (rasa, actions, web):
+            p.terminate()
+        for p in (rasa, actions, web):
+            p.wait(30)
 
 
 if __name__ == "__main__":
