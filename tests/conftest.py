@@ -81,6 +81,7 @@ def channel_env(platforms, rasa_url: str) -> dict[str, str]:
         "TWILIO_API_URL": platforms.url,
         "TWILIO_WEBHOOK_URL": f"{rasa_url}/webhooks/twilio/webhook",
         "BOUSSOLE_CHANNEL_TIMEOUT": "1", "BOUSSOLE_PUBLIC_URL": "https://ess.example.org",
+        "BOUSSOLE_RATE_LIMIT": "20/60",
     }
 
 

@@ -73,3 +73,19 @@ def test_signatures_match_the_platforms_own_computation():
     good = "sha256=4a1f8e4c3b2e1d0f"  # wrong on purpose
     assert not signature_ok(body, good, "secret")
     assert not signature_ok(body, None, "secret")
+
+
+def test_the_flood_guard_counts_each_conversation_on_its_own(monkeypatch):
+    import time
+
+    from bot.channels.base import FloodGuard
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    guard = FloodGuard(limit=3, window=60)
+    assert [guard.check("a") for _ in range(5)] == [0, 0, 0, 1, 2]
+    assert guard.check("b") == 0
+    clock[0] += 59
+    assert guard.check("a") == 3
+    clock[0] += 2                                    # 61 s after a's first message
+    assert guard.check("a") == 0

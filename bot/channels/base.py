@@ -14,7 +14,7 @@ import httpx
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels.render import choice_payload
@@ -70,6 +70,41 @@ def forbidden(channel: str, reason: str, request: Request):
     return response.text("forbidden", status=403)
 
 
+class FloodGuard:
+    """At most `limit` messages per `window` seconds per conversation, counted in this process.
+
+    Beyond that the messages are dropped (the platforms would deliver them all, one after the
+    other, holding the conversation's lock) and the person is told once per window. Other
+    conversations are untouched. With several replicas each counts its own share.
+    """
+
+    def __init__(self, limit: int, window: float, size: int = 20000):
+        self.limit, self.window, self.size = limit, window, size
+        self._counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    @classmethod
+    def from_env(cls) -> "FloodGuard":
+        from bot.deploy import rate_limit
+
+        return cls(*rate_limit(os.environ))
+
+    def check(self, sender: str) -> int:
+        """The message's rank beyond the limit in this window: 0 when it may go on.
+
+        A conversation's window opens with its first message (not on the clock's minute), so
+        a burst is never split in two windows.
+        """
+        import time
+
+        now = time.monotonic()
+        start, count = self._counts.pop(sender, (now, 0))
+        start, count = (start, count + 1) if now - start < self.window else (now, 1)
+        self._counts[sender] = (start, count)
+        if len(self._counts) > self.size:
+            self._counts.popitem(last=False)
+        return max(0, count - self.limit)
+
+
 class PlatformInput(InputChannel):
     """A messaging platform's webhook: on when its settings are in the environment, else off.
 
@@ -90,6 +125,22 @@ class PlatformInput(InputChannel):
     def __init__(self, settings: dict[str, str] | None) -> None:
         self.settings = settings
         self.seen = SeenIds()
+        self.flood = FloodGuard.from_env()
+
+    async def handle(self, on_new_message, message: UserMessage) -> None:
+        """Pass a message to Rasa, unless its conversation floods; never raise to the platform."""
+        beyond = self.flood.check(message.sender_id)
+        if beyond:
+            log.warning("channel %s: message dropped, too many in this conversation", self.channel)
+            if beyond == 1:
+                from bot.guarded_rest import RATE_LIMITED
+
+                await message.output_channel.send_text_message(message.sender_id, RATE_LIMITED)
+            return
+        try:
+            await on_new_message(message)
+        except Exception:  # noqa: BLE001 - the platform would resend it forever
+            log.exception("channel %s: message not handled", self.channel)
 
     def blueprint(self, on_new_message):
         on = bool(self.settings)

@@ -16,8 +16,8 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log,
-                               pseudonym, same_secret)
+from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, pseudonym,
+                               same_secret)
 from bot.channels.render import numbered_choices, short_title, split_text
 
 TEXT_LIMIT = 2000
@@ -122,7 +122,5 @@ class MessengerInput(PlatformInput):
         else:
             return  # delivery and read receipts
         output = MessengerOutput(page_token, api_url, psid)
-        try:
-            await on_new_message(UserMessage(text, output, sender, input_channel=self.name()))
-        except Exception:  # noqa: BLE001 - one bad event must not lose the others of the batch
-            log.exception("facebook: message not handled")
+        await self.handle(on_new_message,
+                          UserMessage(text, output, sender, input_channel=self.name()))

@@ -13,8 +13,8 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log,
-                               pseudonym, same_secret)
+from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, pseudonym,
+                               same_secret)
 from bot.channels.render import split_text
 
 TEXT_LIMIT = 4096
@@ -86,11 +86,8 @@ class TelegramInput(PlatformInput):
                 text = "bonjour"
             text = await as_payload(request, sender, text)
             output = TelegramOutput(token, api_url, chat["id"])
-            try:
-                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(),
-                                                 metadata={"language": (message.get("from") or {})
-                                                           .get("language_code")}))
-            except Exception:  # noqa: BLE001 - Telegram must not resend the update forever
-                log.exception("telegram: message not handled")
+            language = (message.get("from") or {}).get("language_code")
+            await self.handle(on_new_message, UserMessage(
+                text, output, sender, input_channel=self.name(), metadata={"language": language}))
             return response.text("ok")
 

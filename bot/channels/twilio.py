@@ -17,7 +17,7 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.base import (PlatformInput, PlatformOutput, as_payload, forbidden, log, pseudonym)
+from bot.channels.base import PlatformInput, PlatformOutput, as_payload, forbidden, pseudonym
 from bot.channels.render import numbered_choices, split_text
 
 TEXT_LIMIT = 1600           # Twilio's maximum body for SMS and WhatsApp
@@ -81,11 +81,8 @@ class TwilioInput(PlatformInput):
             sender = pseudonym("twilio", address, token)
             text = await as_payload(request, sender, params.get("Body") or "")
             output = TwilioOutput(sid, token, api_url, our_number, address)
-            try:
-                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(),
-                                                 metadata={"whatsapp":
-                                                           address.startswith("whatsapp:")}))
-            except Exception:  # noqa: BLE001 - Twilio gets its answer; the failure is logged
-                log.exception("twilio: message not handled")
+            await self.handle(on_new_message, UserMessage(
+                text, output, sender, input_channel=self.name(),
+                metadata={"whatsapp": address.startswith("whatsapp:")}))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 

@@ -107,3 +107,17 @@ def test_the_chat_id_is_not_the_conversation_id(rasa_server, platforms):
     assert not any("987654321" in s for s in senders)
     assert any(s.startswith("telegram-") for s in senders)
     assert fp.TELEGRAM_TOKEN not in log_text(rasa_server)
+
+
+def test_a_flood_from_one_chat_is_cut_without_hurting_others(rasa_server, platforms):
+    from bot.guarded_rest import RATE_LIMITED
+
+    flood, other = 5009, 5010
+    for i in range(24):                          # limit: 20 messages a minute (test settings)
+        telegram(rasa_server.url, flood, "bonjour")
+    answers = [c.text for c in platforms.sent_to(flood)]
+    assert answers.count(RATE_LIMITED) == 1      # told once, not at every extra message
+    assert len(answers) <= 21
+    telegram(rasa_server.url, other, "bonjour")
+    assert len(platforms.sent_to(other)) == 1 and platforms.sent_to(other)[0].text != RATE_LIMITED
+    assert "telegram: message dropped, too many in this conversation" in log_text(rasa_server)
