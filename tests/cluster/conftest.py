@@ -1,5 +1,6 @@
-"""The production shape on this machine, started once for the whole session: PostgreSQL, Redis,
-nginx, two Rasa replicas, the action server (two workers) and the web app (`bot.cluster`).
+"""The production shape on this machine, started once for these tests and stopped after them:
+PostgreSQL, Redis, nginx, two Rasa replicas, the action server (two workers) and the web app
+(`bot.cluster`).
 
 Ports are shifted by 1000 from `python -m bot cluster up`'s, and the state lives in a temporary
 directory, so a cluster someone started by hand is left alone. The tests skip, saying why, only
@@ -34,6 +35,7 @@ class Client:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.refused = 0   # turns answered 502/503 and sent again by say_until_answered
+        self.answered = 0  # turns answered 200 by say_until_answered
         self.http = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=200))
         self.leads_db = create_engine(cluster.database_url("boussole"), future=True,
                                       pool_pre_ping=True)
@@ -63,6 +65,7 @@ class Client:
         while True:
             status, body = self.post(sender, message)
             if status == 200:
+                self.answered += 1
                 return "\n".join(m.get("text") or "" for m in body)
             assert status in (502, 503), (status, body)
             self.refused += 1
@@ -113,7 +116,7 @@ def lead_conversation(client: Client, sender: str, number: int,
     return found.group(0) if found else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster():
     try:
         ensure_packages()
@@ -133,7 +136,7 @@ def cluster():
         shutil.rmtree(state, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client(cluster):
     client = Client(cluster)
     yield client

@@ -89,10 +89,15 @@ def test_postgresql_restarted_mid_load_loses_no_confirmed_lead(healthy, client):
         replies[sender] = say("/confirm")
 
     def restart():
-        time.sleep(1.0)
-        healthy.restart_postgres()
+        # Mid-load: once a third of the 100 turns are answered, PostgreSQL goes away for 2 s.
+        deadline = time.monotonic() + 60
+        while client.answered - answered_before < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        healthy.stop_postgres()
+        time.sleep(2)
+        healthy.start_postgres()
 
-    refused_before = client.refused
+    refused_before, answered_before = client.refused, client.answered
     restarter = threading.Thread(target=restart)
     restarter.start()
     client.parallel([lambda i=i, s=s: conversation(i, s) for i, s in enumerate(senders)],
