@@ -43,14 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bot import settings  # noqa: E402
 
-NAMES = ["Léa Martin", "Sami Benali", "Paul Durand", "Inès Moreau", "Hugo Lefèvre", "Chloé Bernard",
-         "Nadia Haddad", "Louis Girard", "Emma Rousseau", "Yanis Faure"]
+NAMES = ["Léa Martin", "Sami Benali", "Paul Durand", "Inès Moreau", "Hugo Lefèvre",
+         "Chloé Bernard", "Nadia Haddad", "Louis Girard", "Emma Rousseau", "Yanis Faure"]
 COMMUNES = ["Firminy", "Saint-Étienne", "Rive-de-Gier", "Saint-Chamond", "Roche-la-Molière",
             "Andrézieux-Bouthéon", "Le Chambon-Feugerolles", "Villars"]
-STRUCTURES = ["Menuiserie Dupont", "Association Les Jardins du Pilat", "Épicerie solidaire du Soleil",
-              "Collectif Vélo Stéphanois", "Pas encore de structure"]
+STRUCTURES = ["Menuiserie Dupont", "Association Les Jardins du Pilat",
+              "Épicerie solidaire du Soleil", "Collectif Vélo Stéphanois",
+              "Pas encore de structure"]
 PROJECTS = ["Reprendre la menuiserie avec six collègues", "Ouvrir une épicerie solidaire",
-            "Créer une application de covoiturage étudiant", "Développer une recyclerie de quartier"]
+            "Créer une application de covoiturage étudiant",
+            "Développer une recyclerie de quartier"]
 QUESTIONS = ["c'est quoi une SCIC ?", "combien d'emplois dans l'ESS ?", "c'est quoi l'ESS ?",
              "qu'est-ce que le programme de coopération ?", "c'est quoi une SCOP ?"]
 
@@ -209,21 +211,24 @@ def machine() -> str:
                 if l.startswith("model name")), platform.processor())
     mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
     return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 ** 2:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+            f"Python {platform.python_version()}, "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
 def line(r: Result, floor: Result | None) -> str:
     ratio = ""
     if floor and floor.latencies and r.latencies:
         if r.offered:
-            ratio = (f"  ×floor: p50 {r.pct(.5) / floor.pct(.5):.1f}, p95 {r.pct(.95) / floor.pct(.95):.1f}, "
+            ratio = (f"  ×floor: p50 {r.pct(.5) / floor.pct(.5):.1f}, "
+                     f"p95 {r.pct(.95) / floor.pct(.95):.1f}, "
                      f"p99 {r.pct(.99) / floor.pct(.99):.1f}")
         else:
             ratio = f"  = {r.throughput / floor.throughput:.2f} × floor"
     what = f"{r.offered:g} turns/s offered" if r.offered else f"{r.concurrency} back to back"
     return (f"  {what:>24}: {r.throughput:5.1f} turns/s done, p50 {r.pct(.5):6.1f} ms, "
-            f"p95 {r.pct(.95):6.1f} ms, p99 {r.pct(.99):6.1f} ms, max {1000 * max(r.latencies, default=0):6.0f} ms"
-            f" ({len(r.latencies)} turns, {r.errors} errors, load {r.load_before:.1f}→{r.load_after:.1f})"
+            f"p95 {r.pct(.95):6.1f} ms, p99 {r.pct(.99):6.1f} ms, "
+            f"max {1000 * max(r.latencies, default=0):6.0f} ms ({len(r.latencies)} turns, "
+            f"{r.errors} errors, load {r.load_before:.1f}→{r.load_after:.1f})"
             f"{ratio}")
 
 
@@ -316,7 +321,8 @@ def main() -> None:
             print(f"{s.kind}: start-up to first answer {s.wait():.1f} s", flush=True)
         for name, url in targets.items():   # warm each target up (first predictions build graphs)
             for i in range(5):
-                procs.say(url, f"load-warmup-{i}", "on voudrait reprendre la boîte de notre patron en SCOP")
+                procs.say(url, f"load-warmup-{i}",
+                          "on voudrait reprendre la boîte de notre patron en SCOP")
         texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
         print(f"machine: {info['machine']}; targets: {targets}", flush=True)
         results = asyncio.run(bench(args, targets, texts))

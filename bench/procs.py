@@ -137,13 +137,14 @@ def train_bare(force: bool = False) -> float | None:
     subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(BARE_DIR / "config.yml"),
                     "--domain", str(BARE_DIR / "domain.yml"), "--data", str(BARE_DIR / "data"),
                     "--out", str(BARE_MODEL.parent), "--fixed-model-name", "bare"],
-                   cwd=BARE_MODEL.parent, env=ENV, check=True, stdout=open(BARE_MODEL.parent / "train.log", "wb"),
+                   cwd=BARE_MODEL.parent, env=ENV, check=True,
+                   stdout=open(BARE_MODEL.parent / "train.log", "wb"),
                    stderr=subprocess.STDOUT)
     return time.perf_counter() - started
 
 
 def main() -> None:
-    """Keeps servers running for repeated benchmarks: python bench/procs.py embedded bare [--timed]."""
+    """Keeps servers running for repeated runs: python bench/procs.py embedded bare [--timed]."""
     import argparse
     import signal
 

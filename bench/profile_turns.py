@@ -67,7 +67,8 @@ def main() -> None:
         print(f"\n== {kind} ({url}) ==\n{load.line(result, None)}")
         if not turns:
             continue
-        print(f"  per turn ({turns:.0f} turns handled), wall ms / CPU ms of the Rasa process, calls:")
+        print(f"  per turn ({turns:.0f} turns handled), "
+              "wall ms / CPU ms of the Rasa process, calls:")
         for i, d in enumerate(delta(a, b) for a, b in zip(after, before)):
             if i:
                 print("  action server process (wall ms, CPU ms, calls per turn):")

@@ -10,7 +10,8 @@ to the action server, responses, action_listen…), building the action server's
 (`save`). In the action server: the whole `ActionExecutor.run` per action.
 Totals are written as JSON to $BOUSSOLE_TIMINGS (rewritten at most once a second).
 
-Usage: python bench/timed_rasa.py rasa run …   |   python bench/timed_rasa.py rasa_sdk --actions …
+Usage: python bench/timed_rasa.py rasa run …
+   or: python bench/timed_rasa.py rasa_sdk --actions …
 """
 from __future__ import annotations
 
