@@ -13,8 +13,8 @@ Ports (with `--port-offset N`, each one + N):
     nginx → actions       5150   (internal; the replicas' action endpoint)
     action server         5155
     web app               8005
-    PostgreSQL            55433
-    Redis                 56379
+    PostgreSQL            15433
+    Redis                 16379
 """
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ from bot import settings
 ROOT = settings.ROOT
 VENV_BIN = Path(sys.executable).parent
 BASE_PORTS = {"public": 8090, "rasa-1": 5105, "rasa-2": 5106, "actions-proxy": 5150,
-              "actions": 5155, "web": 8005, "postgres": 55433, "redis": 56379}
+              "actions": 5155, "web": 8005, "postgres": 15433, "redis": 16379}
+# (all below 32768, Linux's range of ports picked for outgoing connections, which a listening
+# server could otherwise collide with)
 DATABASES = ("boussole", "boussole_tracker")
 
 
@@ -233,8 +235,10 @@ class Cluster:
             "-t", "60", "-o", f"-p {port} -k /tmp -c listen_addresses=127.0.0.1 "
                               f"-c max_connections=200", "start"])
         if done.returncode:
+            log = data / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ClusterError(f"PostgreSQL n'a pas démarré :\n{done.stdout[-2000:]}\n"
-                               f"(journal : {data / 'server.log'})")
+                               f"journal ({log}) :\n{tail}")
         pid = int((data / "postmaster.pid").read_text().split()[0])
         self.processes["postgres"] = Process("postgres", pid, port, "", "postgres",
                                              str(data / "server.log"), int(signal.SIGINT))
