@@ -2,8 +2,12 @@
 # A throwaway PostgreSQL server on loopback for the tests (Debian's package, installed when
 # missing). Usage: scripts/postgres.sh start|stop — `start` prints the database URL.
 set -euo pipefail
-PORT=${PGTEST_PORT:-55432}
-DIR=${PGTEST_DIR:-/tmp/boussole-pgtest}
+# One server per checkout (port and directory derived from its path), so that two clones tested
+# on the same machine never stop each other's database.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SLOT=$(( $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 400 ))
+PORT=${PGTEST_PORT:-$((55432 + SLOT))}
+DIR=${PGTEST_DIR:-/tmp/boussole-pgtest-$SLOT}
 DB=boussole_test
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
