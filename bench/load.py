@@ -111,8 +111,11 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     conversations: int = 0
+    turns_sent: int = 0
+    error_kinds: dict = field(default_factory=dict)
     load_before: float = 0.0
     load_after: float = 0.0
+    cpu_ms: dict = field(default_factory=dict)   # CPU time per turn of each server process
 
     def pct(self, p: float) -> float:
         d = sorted(self.latencies)
@@ -132,13 +135,34 @@ class Result:
                 "conversations_started": self.conversations, "throughput": self.throughput,
                 "p50_ms": self.pct(.5), "p95_ms": self.pct(.95), "p99_ms": self.pct(.99),
                 "max_ms": 1000 * max(self.latencies, default=0),
-                "loadavg_before": self.load_before, "loadavg_after": self.load_after}
+                "loadavg_before": self.load_before, "loadavg_after": self.load_after,
+                "cpu_ms_per_turn": self.cpu_ms, "error_kinds": self.error_kinds}
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds of each process and its children (Sanic workers)."""
+    import procs
+
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        total = 0
+        for p in [pid, *procs.descendants(pid)]:
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        out[name] = total / tick
+    return out
 
 
 class Runner:
-    def __init__(self, url: str, texts: list[str], seed: int, timeout: float):
+    def __init__(self, url: str, texts: list[str], seed: int, timeout: float,
+                 pids: dict[str, int] | None = None):
         self.url = url.rstrip("/") + "/webhooks/rest/webhook"
         self.texts, self.seed, self.timeout = texts, seed, timeout
+        self.pids = pids or {}
         self.run_id = f"{os.getpid()}-{int(time.time())}"
 
     async def _turn(self, client, sender, text, result, measured) -> list:
@@ -147,9 +171,12 @@ class Runner:
             r = await client.post(self.url, json={"sender": sender, "message": text})
             r.raise_for_status()
             reply = r.json()
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError) as e:
             if measured():
                 result.errors += 1
+                kind = (f"HTTP {e.response.status_code}" if isinstance(e, httpx.HTTPStatusError)
+                        else type(e).__name__)
+                result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
             return []
         if measured():
             result.latencies.append(time.perf_counter() - t0)
@@ -193,6 +220,7 @@ class Runner:
                     if now > end:
                         return
                     sent = now
+                    result.turns_sent += 1
                     reply = await self._turn(client, sender, text, result, measured)
                     if rate:
                         # Next send: an exponential gap after this send, never before the answer.
@@ -200,8 +228,13 @@ class Runner:
                     else:
                         next_send = 0.0
 
+        cpu_before = cpu_seconds(self.pids)
         async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
             await asyncio.gather(*(person(i, client) for i in range(concurrency)))
+        # CPU per turn over the whole run (warm-up included), however busy the host is.
+        handled = result.turns_sent
+        result.cpu_ms = {k: round(1000 * (v - cpu_before[k]) / max(handled, 1), 1)
+                         for k, v in cpu_seconds(self.pids).items()}
         result.load_after = os.getloadavg()[0]
         return result
 
@@ -228,13 +261,16 @@ def line(r: Result, floor: Result | None) -> str:
     return (f"  {what:>24}: {r.throughput:5.1f} turns/s done, p50 {r.pct(.5):6.1f} ms, "
             f"p95 {r.pct(.95):6.1f} ms, p99 {r.pct(.99):6.1f} ms, "
             f"max {1000 * max(r.latencies, default=0):6.0f} ms ({len(r.latencies)} turns, "
-            f"{r.errors} errors, load {r.load_before:.1f}→{r.load_after:.1f})"
+            f"{r.errors} errors{' ' + str(r.error_kinds) if r.errors else ''}, "
+            f"load {r.load_before:.1f}→{r.load_after:.1f}"
+            + "".join(f", {k} {v:.0f} ms CPU/turn" for k, v in r.cpu_ms.items()) + ")"
             f"{ratio}")
 
 
 async def bench(args, targets: dict[str, str], texts: list[str]) -> list[Result]:
     results: list[Result] = []
-    runners = {name: Runner(url, texts, args.seed, args.timeout) for name, url in targets.items()}
+    runners = {name: Runner(url, texts, args.seed, args.timeout, args.pid_map.get(name))
+               for name, url in targets.items()}
     plan = [(f"open{rate:g}", args.people, args.duration, args.warmup, rate)
             for rate in args.rates]
     plan += [(f"closed{n}", n, args.closed_duration, args.closed_warmup, None)
@@ -286,10 +322,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--pids", action="append", default=[], metavar="NAME=rasa:PID,actions:PID",
+                        help="processes of a --target whose CPU time per turn to report")
     parser.add_argument("--no-floor-target", action="store_true", help="measure the floor only")
     args = parser.parse_args()
     args.rates = [float(x) for x in args.rates.split(",") if x]
     args.closed = [int(x) for x in args.closed.split(",") if x]
+    args.pid_map = {}
+    for spec in args.pids:
+        name, _, rest = spec.partition("=")
+        args.pid_map[name] = {k: int(v) for k, v in (p.split(":") for p in rest.split(","))}
 
     import procs
 
@@ -305,6 +347,7 @@ def main() -> None:
             floor = procs.Servers("bare", 5305, tracker=args.floor_tracker)
             started.append(floor)
             targets["floor"] = floor.url
+            args.pid_map["floor"] = {k: p.pid for k, p in floor.processes.items()}
         elif args.floor_url:
             targets["floor"] = args.floor_url
         if not args.no_floor_target:
@@ -312,6 +355,7 @@ def main() -> None:
                 own = procs.Servers("embedded", 5205, 5255)
                 started.append(own)
                 targets[args.name] = own.url
+                args.pid_map[args.name] = {k: p.pid for k, p in own.processes.items()}
             else:
                 targets[args.name] = args.url
         for spec in args.target:
