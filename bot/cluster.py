@@ -32,7 +32,8 @@ from pathlib import Path
 from bot import settings
 
 ROOT = settings.ROOT
-VENV_BIN = Path(sys.executable).parent
+VENV_BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "rasa").exists() \
+    else Path(sys.executable).parent
 BASE_PORTS = {"public": 8090, "rasa-1": 5105, "rasa-2": 5106, "actions-proxy": 5150,
               "actions": 5155, "web": 8005, "postgres": 15433, "redis": 16379}
 # (all below 32768, Linux's range of ports picked for outgoing connections, which a listening
@@ -330,7 +331,7 @@ class Cluster:
     def start_web(self) -> None:
         self._spawn("web", [str(VENV_BIN / "python"), "-m", "bot", "web", "--host", "127.0.0.1",
                             "--port", str(self.port("web"))],
-                    f"http://127.0.0.1:{self.port('web')}/sante", "bot")
+                    f"http://127.0.0.1:{self.port('web')}/sante", "bot web")
 
     def start(self, name: str) -> None:
         """Start one component again (used by the fault tests)."""
