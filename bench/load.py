@@ -278,6 +278,11 @@ async def bench(args, targets: dict[str, str], texts: list[str]) -> list[Result]
     for label, concurrency, duration, warmup, rate in plan:
         by_target = {}
         for name, runner in runners.items():   # floor first, then the target, point by point
+            try:
+                await asyncio.to_thread(procs_say, targets[name])
+            except OSError as e:
+                print(f"[{name}] unreachable, skipped ({e})", flush=True)
+                continue
             r = await runner.run(label, concurrency, duration, warmup, rate)
             r.target = name
             by_target[name] = r
@@ -286,6 +291,12 @@ async def bench(args, targets: dict[str, str], texts: list[str]) -> list[Result]
                   flush=True)
             await asyncio.sleep(args.pause)
     return results
+
+
+def procs_say(url: str) -> None:
+    import procs
+
+    procs.say(url, f"load-probe-{time.time()}", "bonjour", timeout=30)
 
 
 def summary(results: list[Result]) -> None:
