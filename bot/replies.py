@@ -55,7 +55,7 @@ def offer_card(orientation: Orientation, register: str = "vous", compact: bool =
     text = (
         f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
         f"{orientation.explanation}\n\n"
-        f"{_tu(register, 'Pour en savoir plus', 'Plus d’infos')} : {offer_url(offer)}"
+        f"{_tu(register, 'Pour en savoir plus', "Plus d'infos")} : {offer_url(offer)}"
     ) if compact else (
         f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
         f"{offer.summary}\n\n"
