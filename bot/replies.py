@@ -52,10 +52,11 @@ def offer_card(orientation: Orientation, register: str = "vous", compact: bool =
     offer = orientation.offer
     assert offer is not None
     benefits = "\n".join(f"• {b}" for b in offer.benefits)
+    more = _tu(register, "Pour en savoir plus", "Plus d'infos")
     text = (
         f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
         f"{orientation.explanation}\n\n"
-        f"{_tu(register, 'Pour en savoir plus', "Plus d'infos")} : {offer_url(offer)}"
+        f"{more} : {offer_url(offer)}"
     ) if compact else (
         f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
         f"{offer.summary}\n\n"
