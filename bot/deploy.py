@@ -110,8 +110,9 @@ def credentials(env: Mapping[str, str] | None = None,
     channels = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
     channels.pop("rest", None)
     limit, window = rate_limit(env)
-    channels["bot.guarded_rest.GuardedRestInput"] = {"limit": limit, "window": window}
-    return channels
+    # First, so that its JSON logging is in place before the other channels log anything.
+    return {"bot.guarded_rest.GuardedRestInput": {"limit": limit, "window": window},
+            **channels}
 
 
 def _write(path: Path, data: dict, header: str) -> None:
