@@ -7,9 +7,9 @@ widget and REST clients keep posting to `/webhooks/rest/webhook` `{"sender", "me
   shared by all replicas); beyond that the turn is refused with HTTP 429, a polite message and
   `Retry-After`, before it reaches the conversation lock. Other conversations are not affected.
 - **Clear refusals**: when the lock store (Redis) or the tracker store (PostgreSQL, through
-  `bot.trackers.StrictSQLTrackerStore`) cannot be reached, Rasa's own channel answers 200 with an empty list and logs the person's message; this
-  one answers 503 with a message saying the conversation is kept and to try again, and logs only
-  the error's type. A turn refused before its lock was taken changes nothing in the tracker.
+  `bot.trackers.StrictSQLTrackerStore`) cannot be reached, Rasa's own channel answers 200 with
+  an empty list and logs the person's message; this one answers 503 with a message saying the
+  conversation is kept and to try again, and logs only the error's type. A turn refused before its lock was taken changes nothing in the tracker.
 - **No personal data in logs**: the message text is never logged.
 """
 from __future__ import annotations

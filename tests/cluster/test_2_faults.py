@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.cluster.conftest import RATE_LIMIT, REFERENCE, lead_conversation
+from tests.cluster.conftest import RATE_LIMIT, REFERENCE
 
 pytestmark = [pytest.mark.cluster, pytest.mark.model]
 UNAVAILABLE = "momentanément indisponible"
