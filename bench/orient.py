@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -59,7 +60,8 @@ def cli(texts: list[str]) -> None:
                                "--stats"], cwd=settings.ROOT, capture_output=True, text=True,
                               check=True)
         wall = time.perf_counter() - started
-    stats = [l for l in done.stderr.splitlines() if "textes/s" in l]
+    stats = [re.sub(r"\x1b\[[0-9;]*m", "", l) for l in done.stderr.splitlines()
+             if "textes/s" in l]
     print(f"bot orient --jsonl ({len(texts)} texts): {stats[-1] if stats else '?'}; "
           f"whole command {wall:.1f} s, model load included")
 
