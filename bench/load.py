@@ -20,7 +20,7 @@ Usage:
   .venv/bin/python bench/load.py --start --floor           # starts both (ports 5205/5255, 5305)
   .venv/bin/python bench/load.py --url http://localhost:5005 --floor
   .venv/bin/python bench/load.py --url http://127.0.0.1:8090 --name cluster --floor  # bot cluster
-  .venv/bin/python bench/load.py --start --floor --target other=http://HOST:PORT --pids other=rasa:PID
+  .venv/bin/python bench/load.py --start --floor --target B=http://HOST:PORT --pids B=rasa:PID
 Options: --rates 5,20,40 --people 200 --duration 60 --closed 1,10,50,200 --closed-duration 30
 --json FILE (results). Prints figures, with the 1-minute load average and, for the servers it
 started (or --pids), the CPU time per turn of each process; asserts nothing.
