@@ -2,14 +2,22 @@
 # Time from a fresh clone to the assistant answering (SPEC §9: ≤ 5 min).
 # Clones the repository into /tmp, runs scripts/run.sh there (which runs scripts/setup.sh:
 # Python 3.10 venv, requirements.lock, model training, then starts the action server, the web
-# app and the Rasa server) on ports 5605/5655/8605, and times until the REST channel answers
+# app and the Rasa server) on its default ports 5005/5055/8000 (endpoints.yml names the action
+# server's port, so other ports would leave Rasa without its actions: they must be free), and
+# times until the REST channel answers
 # "bonjour". pip's cache is whatever this machine has (warm after a first install: say so when
 # quoting the figure). Prints the figures; the clone is removed afterwards.
 # Usage: bench/fresh_clone.sh [REPOSITORY (default: this checkout)]
 set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 dir=$(mktemp -d /tmp/boussole-fresh-XXXXXX)
-export RASA_PORT=5605 ACTIONS_PORT=5655 WEB_PORT=8605
+export RASA_PORT=5005 ACTIONS_PORT=5055 WEB_PORT=8000
+for port in $RASA_PORT $ACTIONS_PORT $WEB_PORT; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is in use: stop scripts/run.sh (or whatever listens there) first" >&2
+        exit 1
+    fi
+done
 now() { date +%s.%N; }
 t0=$(now)
 git clone -q "$src" "$dir/boussole"
@@ -38,4 +46,4 @@ print(f"set-up (venv, requirements.lock, model training): {m(setup - clone)}")
 print(f"servers start → first answer over REST: {m(answer - setup)}")
 print(f"fresh clone → assistant answering: {m(answer - t0)}  (pip cache {sys.argv[5]}, {sys.argv[6]} CPU)")
 PY
-grep -E "entraîn|train" "$dir/run.log" | tail -n 3 || true
+grep -aE "entraîné en|installation" "$dir/run.log" | sed 's/\x1b\[[0-9;]*m//g' || true
