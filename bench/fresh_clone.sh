@@ -37,13 +37,14 @@ until curl -fs -m 30 "http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook" \
 done
 t_answer=$(now)
 pip_cache=$(du -sh "$(.venv/bin/python -m pip cache dir 2>/dev/null)" 2>/dev/null | cut -f1 || echo "?")
-python3 - "$t0" "$t_clone" "${t_setup:-$t_answer}" "$t_answer" "$pip_cache" "$(nproc)" <<'PY'
+python3 - "$t0" "$t_clone" "${t_setup:-$t_answer}" "$t_answer" "$pip_cache" "$(nproc)" "${PIP_FIND_LINKS:-}" <<'PY'
 import sys
 t0, clone, setup, answer = map(float, sys.argv[1:5])
 m = lambda s: f"{int(s // 60)} min {s % 60:04.1f} s"
 print(f"clone: {m(clone - t0)}")
 print(f"set-up (venv, requirements.lock, model training): {m(setup - clone)}")
 print(f"servers start → first answer over REST: {m(answer - setup)}")
-print(f"fresh clone → assistant answering: {m(answer - t0)}  (pip cache {sys.argv[5]}, {sys.argv[6]} CPU)")
+print(f"fresh clone → assistant answering: {m(answer - t0)}  (pip cache {sys.argv[5]}, "
+      f"local wheels PIP_FIND_LINKS={sys.argv[7] or 'none'}, {sys.argv[6]} CPU)")
 PY
 grep -aE "entraîné en|installation" "$dir/run.log" | sed 's/\x1b\[[0-9;]*m//g' || true
