@@ -25,7 +25,10 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_fixes
+
 log = logging.getLogger(__name__)
+rasa_fixes.apply()   # production replicas load this module: see bot/rasa_fixes.py
 
 
 class TrackerStoreUnavailable(BaseException):

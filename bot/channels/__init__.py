@@ -9,3 +9,8 @@ HTTP clients that check signatures, retry a bounded number of times and log fail
 Each channel reads its settings from environment variables named in `credentials.yml` and stays
 off (its webhook answers 404) while they are unset.
 """
+
+from bot import rasa_fixes
+
+# Rasa imports this package from credentials.yml in every server process: see bot/rasa_fixes.py.
+rasa_fixes.apply()

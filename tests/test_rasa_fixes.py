@@ -1,0 +1,52 @@
+"""The fixes to Rasa 3.6 in bot/rasa_fixes.py: same answers, same errors, readable logs."""
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.nlg import interpolator
+
+from bot import rasa_fixes
+
+rasa_fixes.apply()
+
+
+def _remote_action():
+    return RemoteAction("action_orient", None)
+
+
+def test_a_valid_action_server_answer_is_accepted():
+    answer = {"events": [{"event": "slot", "name": "stage", "value": "idee"}],
+              "responses": [{"text": "Bonjour", "buttons": [{"title": "Oui", "payload": "/affirm"}]}]}
+    assert _remote_action()._validate_action_result(answer) is True
+
+
+@pytest.mark.parametrize("answer", [
+    {"events": "not a list", "responses": []},
+    {"events": [{"name": "stage"}], "responses": []},          # an event without its type
+    {"events": [], "responses": "Bonjour"},
+], ids=["events-not-a-list", "event-without-type", "responses-not-a-list"])
+def test_a_malformed_action_server_answer_is_refused_as_rasa_does(answer):
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        _remote_action()._validate_action_result(answer)
+    with pytest.raises(jsonschema.ValidationError) as rasas:
+        jsonschema.validate(answer, RemoteAction.action_response_format_spec())
+    assert ours.value.message.startswith(rasas.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_intent_payloads_are_sent_unchanged_and_templates_still_filled():
+    button = {"title": "J'ai un projet à créer", "payload": '/choose{"stage": "idee"}'}
+    filled = interpolator.interpolate({"text": "Vous êtes à {commune}.", "buttons": [button]},
+                                      {"commune": "Firminy"})
+    assert filled["text"] == "Vous êtes à Firminy."
+    assert filled["buttons"][0]["payload"] == '/choose{"stage": "idee"}'
+
+
+@pytest.mark.server
+def test_buttons_with_entities_leave_no_error_in_the_rasa_log(rasa_server):
+    greeting = rasa_server.say("fixes-1", "bonjour")
+    payloads = [b["payload"] for m in greeting for b in m.get("buttons", [])]
+    assert payloads and all(p.startswith("/choose{") for p in payloads)
+    rasa_server.say("fixes-1", payloads[0])
+    rasa_log = rasa_server.logs[1].read_text()
+    assert "interpolator.interpolate.text" not in rasa_log
+    assert "Traceback" not in rasa_log
