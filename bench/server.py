@@ -65,7 +65,8 @@ def main() -> None:
                BOUSSOLE_OUTBOX=str(tmp / "outbox"))
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ACTIONS_PORT}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         "tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+                         "  dialect: sqlite\n"
                          f"  db: {tmp / 'tracker.db'}\n")
     started = time.perf_counter()
     actions = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
@@ -89,7 +90,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         print(f"start-up to first answer: {time.perf_counter() - started:.1f} s")
-        texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+        texts = [json.loads(line)["text"] for line in settings.DEV_SET.open(encoding="utf-8")]
         durations = []
         for i, text in enumerate(texts):
             t0 = time.perf_counter()

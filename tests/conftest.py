@@ -94,7 +94,8 @@ def rasa_server(tmp_path_factory, platforms):
     endpoints = tmp / "endpoints.yml"
     tracker_db = tmp / "tracker.db"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         "tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+                         "  dialect: sqlite\n"
                          f"  db: {tracker_db}\n")
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONWARNINGS="ignore", DATABASE_URL=f"sqlite:///{tmp / 'leads.db'}",

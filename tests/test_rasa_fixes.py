@@ -15,7 +15,8 @@ def _remote_action():
 
 def test_a_valid_action_server_answer_is_accepted():
     answer = {"events": [{"event": "slot", "name": "stage", "value": "idee"}],
-              "responses": [{"text": "Bonjour", "buttons": [{"title": "Oui", "payload": "/affirm"}]}]}
+              "responses": [{"text": "Bonjour",
+                             "buttons": [{"title": "Oui", "payload": "/affirm"}]}]}
     assert _remote_action()._validate_action_result(answer) is True
 
 
