@@ -32,7 +32,7 @@ from typing import Any, Iterable, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -46,11 +46,16 @@ class TrackerStoreUnavailable(BaseException):
     """The conversation store cannot be read or written now; nothing was half-done."""
 
 
+# A conversation's rows in the database: how many, the highest id and that row's timestamp
+# (SQLite may give a deleted row's id to the next row written; the timestamp tells them apart).
+Fingerprint = Tuple[int, Optional[int], Optional[float]]
+
+
 @dataclass
 class _Cached:
     tracker: DialogueStateTracker
     stored: int                           # how many of tracker.events are in the database
-    fingerprint: Tuple[int, Optional[int]]   # (rows, highest row id) of the sender, when known
+    fingerprint: "Fingerprint"
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -59,9 +64,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     A tracker is served from memory only when the database still holds exactly the rows this
     process wrote for that conversation — same number of rows, same highest row id, checked
     with one indexed query per turn — and the tracker was not changed since it was saved (a
-    turn that failed half-way). Anything else (another replica's turn, an erasure, a purge, a
-    new session) rebuilds it from the database as Rasa does. Writes insert the events added
-    since the last save, without Rasa's counting query.
+    turn that failed half-way). Rows simply appended since by another process (the other
+    replica served the previous turn) are read and applied to the tracker in memory. Anything
+    else (an erasure, a purge, a new session) rebuilds the tracker from the database as Rasa
+    does. Writes insert the events added since the last save, without Rasa's counting query.
     """
 
     cache_size = 2000
@@ -70,25 +76,51 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._cache: "OrderedDict[Text, _Cached]" = OrderedDict()
 
-    def _fingerprint(self, session: Any, sender_id: Text) -> Tuple[int, Optional[int]]:
+    def _fingerprint(self, session: Any, sender_id: Text) -> Fingerprint:
         event = self.SQLEvent
-        rows, highest = session.query(sa.func.count(event.id), sa.func.max(event.id)).filter(
+        last = (session.query(event.timestamp).filter(event.sender_id == sender_id)
+                .order_by(event.id.desc()).limit(1).scalar_subquery())
+        rows, highest, timestamp = session.query(
+            sa.func.count(event.id), sa.func.max(event.id), last).filter(
             event.sender_id == sender_id).one()
-        return int(rows), highest
+        return int(rows), highest, timestamp
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         cached = self._cache.pop(sender_id, None)
         with self.session_scope() as session:
             # Taken before the events are read: a write in between can only cause a miss.
             fingerprint = self._fingerprint(session, sender_id)
-        if (cached is not None and cached.fingerprint == fingerprint
-                and len(cached.tracker.events) == cached.stored):
-            self._cache[sender_id] = cached
-            return cached.tracker
+            if cached is not None and len(cached.tracker.events) == cached.stored:
+                if cached.fingerprint == fingerprint or self._catch_up(session, cached,
+                                                                       fingerprint):
+                    self._remember(_Cached(cached.tracker, len(cached.tracker.events),
+                                           fingerprint))
+                    return cached.tracker
         tracker = await super().retrieve(sender_id)
         if tracker is not None and tracker.events.maxlen is None:
             self._remember(_Cached(tracker, len(tracker.events), fingerprint))
         return tracker
+
+    def _catch_up(self, session: Any, cached: _Cached, fingerprint: Fingerprint) -> bool:
+        """Applies the rows written since by another process (another replica's turn) to the
+        tracker in memory; False, and nothing applied, unless they are exactly the new rows."""
+        rows_before, highest_before, _ = cached.fingerprint
+        added = fingerprint[0] - rows_before
+        if highest_before is None or added <= 0 or fingerprint[1] is None:
+            return False
+        event = self.SQLEvent
+        rows = (session.query(event.data, event.timestamp)
+                .filter(event.sender_id == cached.tracker.sender_id,
+                        event.id > highest_before, event.id <= fingerprint[1])
+                .order_by(event.id).all())
+        if len(rows) != added or rows[-1].timestamp != fingerprint[2]:
+            return False           # rows deleted or written meanwhile: rebuild instead
+        new_events = deserialise_events([json.loads(row.data) for row in rows])
+        if len(new_events) != added or any(isinstance(e, SessionStarted) for e in new_events):
+            return False
+        for new_event in new_events:
+            cached.tracker.update(new_event)
+        return True
 
     def _remember(self, entry: _Cached) -> None:
         self._cache[entry.tracker.sender_id] = entry
@@ -106,12 +138,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             rows = [self._row(tracker.sender_id, event) for event in new]
             session.add_all(rows)
             session.flush()
-            highest = rows[-1].id if rows else cached.fingerprint[1]
+            last = (rows[-1].id, rows[-1].timestamp) if rows else cached.fingerprint[1:]
             session.commit()
         if not any(isinstance(event, SessionStarted) for event in new):
             # Another writer in between makes the real fingerprint differ: a miss, not an error.
             self._remember(_Cached(tracker, len(tracker.events),
-                                   (cached.fingerprint[0] + len(rows), highest)))
+                                   (cached.fingerprint[0] + len(rows), *last)))
 
     def _row(self, sender_id: Text, event: Event) -> Any:
         """The same row as Rasa's `SQLTrackerStore.save` writes."""

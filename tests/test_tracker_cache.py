@@ -75,7 +75,7 @@ def test_turns_written_by_another_replica_are_seen(domain, db):
     tracker = run(replica_a.get_or_create_tracker("sam"))
     tracker.update_with_events(turn("bonjour", "greet", "action_greet"), domain)
     run(replica_a.save(tracker))
-    run(replica_a.retrieve("sam"))                       # now in replica A's memory
+    in_memory = run(replica_a.retrieve("sam"))           # now in replica A's memory
 
     other = run(replica_b.retrieve("sam"))
     other.update_with_events(turn("je reprends", "describe_project", "action_orient",
@@ -84,6 +84,7 @@ def test_turns_written_by_another_replica_are_seen(domain, db):
 
     seen_by_a = run(replica_a.retrieve("sam"))
     assert seen_by_a.get_slot("stage") == "reprise"
+    assert seen_by_a is in_memory                        # B's rows applied, not a rebuild
     assert dialogue(seen_by_a) == dialogue(run(replica_b.retrieve("sam")))
     # and A's next turn is appended after B's, not over it
     seen_by_a.update_with_events(turn("merci", "thanks", "utter_thanks"), domain)
@@ -91,6 +92,22 @@ def test_turns_written_by_another_replica_are_seen(domain, db):
     texts = [e.text for e in run(SQLTrackerStore(domain, db=db).retrieve("sam")).events
              if isinstance(e, UserUttered)]
     assert texts == ["bonjour", "je reprends", "merci"]
+
+
+def test_rows_replaced_by_another_writer_mean_a_rebuild(domain, db):
+    store, other = CachedSQLTrackerStore(domain, db=db), CachedSQLTrackerStore(domain, db=db)
+    tracker = run(store.get_or_create_tracker("kim"))
+    tracker.update_with_events(turn("bonjour", "greet", "action_greet"), domain)
+    run(store.save(tracker))
+    in_memory = run(store.retrieve("kim"))
+    with sa.create_engine(f"sqlite:///{db}").begin() as connection:   # one row gone…
+        connection.execute(sa.text("DELETE FROM events WHERE id = (SELECT max(id) FROM events)"))
+    replaced = run(other.retrieve("kim"))                # …and one written by another process
+    replaced.update_with_events([SlotSet("stage", "jeune")], domain)
+    run(other.save(replaced))
+    again = run(store.retrieve("kim"))
+    assert again is not in_memory and again.get_slot("stage") == "jeune"
+    assert dialogue(again) == dialogue(run(SQLTrackerStore(domain, db=db).retrieve("kim")))
 
 
 def test_an_erased_conversation_is_not_served_from_memory(domain, db):
