@@ -55,15 +55,15 @@ Fingerprint = Tuple[int, Optional[int], Optional[float]]
 class _Cached:
     tracker: DialogueStateTracker
     stored: int                           # how many of tracker.events are in the database
-    fingerprint: "Fingerprint"
+    fingerprint: Fingerprint
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store, keeping the trackers of recent conversations in memory.
 
     A tracker is served from memory only when the database still holds exactly the rows this
-    process wrote for that conversation — same number of rows, same highest row id, checked
-    with one indexed query per turn — and the tracker was not changed since it was saved (a
+    process wrote for that conversation — same number of rows, same highest row id and its
+    timestamp, checked with one query per turn — and the tracker was not changed since it was saved (a
     turn that failed half-way). Rows simply appended since by another process (the other
     replica served the previous turn) are read and applied to the tracker in memory. Anything
     else (an erasure, a purge, a new session) rebuilds the tracker from the database as Rasa
