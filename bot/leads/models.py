@@ -23,6 +23,8 @@ class Organisation(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
+    # Ids, hence references, are never reused after an erasure (SQLite would reuse them).
+    __table_args__ = {"sqlite_autoincrement": True}
     id = Column(Integer, primary_key=True)
     reference = Column(String(32), unique=True, index=True)
     # Idempotency: one confirmation of one conversation gives one lead, whatever the retries.
@@ -78,6 +80,8 @@ class Advisor(Base):
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Bumped by logout, password change and disabling: older session cookies stop working.
+    session_version = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class Note(Base):
@@ -115,6 +119,8 @@ class MisunderstoodMessage(Base):
     ranking = Column(JSON, nullable=False, default=list)
     status = Column(String(16), nullable=False, default="nouveau")
     label = Column(String(64))
+    # Organisation of the offer the conversation was routed to; None: admins only.
+    organisation_id = Column(String(64), index=True)
 
 
 class Feedback(Base):
@@ -126,3 +132,15 @@ class Feedback(Base):
     offer_id = Column(String(64))
     useful = Column(Boolean)
     comment = Column(Text)
+
+
+class Erasure(Base):
+    """A person's erasure of their data: when, from which channel, how much (no personal data)."""
+    __tablename__ = "erasures"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    channel = Column(String(32), nullable=False)
+    requested_by = Column(String(16), nullable=False)  # "person" (chat) or "advisor"
+    leads = Column(Integer, nullable=False, default=0)
+    rows = Column(Integer, nullable=False, default=0)  # rows of the leads database
+    tracker_events = Column(Integer, nullable=False, default=0)
