@@ -5,17 +5,16 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import (EventType, Restarted, SlotSet)
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.callback import (CONSENT_TEXT, CORRECTABLE, read_details, lead_draft, required_slots,
-                          split_name, summary)
+from bot.callback import (CONSENT_TEXT, CORRECTABLE, PATIENCE, is_question, lead_draft,
+                          read_details, required_slots, split_name, summary)
 from bot.contact import (check_commune, check_consent, check_email, check_name, check_phone,
                          check_summary)
 from bot.leads.outbox import submit
 from bot.leads.service import get_repository
 from bot.notify import notify_in_background
-from bot.privacy import erase_conversation
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +46,58 @@ class ValidateContactForm(FormValidationAction):
         return {k: v for k, v in found.items() if k in own or not tracker.get_slot(k)}
 
     def _reask(self, dispatcher: CollectingDispatcher, message: str, slot: str,
-               extra: dict | None = None) -> dict[str, Any]:
+               extra: dict | None = None, tracker: Tracker | None = None) -> dict[str, Any]:
+        """Say what to type instead and count the failed try (see `_tries`)."""
         dispatcher.utter_message(text=message)
-        return {slot: None, **(extra or {})}
+        retries = (tracker.get_slot("form_retries") or 0.0) + 1 if tracker else 0.0
+        return {slot: None, "form_retries": retries, **(extra or {})}
+
+    @staticmethod
+    def _tries(tracker: Tracker) -> int:
+        """Failed tries so far at the current question (reset by every accepted answer)."""
+        return int(tracker.get_slot("form_retries") or 0)
+
+    async def run(self, dispatcher, tracker, domain):
+        """A question about the ESS is answered, and the field asked again; anything else is
+        an answer, whatever intent the NLU guessed ("Tom Beelys" is a name)."""
+        message = tracker.latest_message
+        intent = message.get("intent") or {}
+        requested = tracker.get_slot("requested_slot")
+        if requested and is_question(message.get("text") or "", intent.get("name"),
+                                     float(intent.get("confidence") or 0.0)):
+            dispatcher.utter_message(response=f"utter_{intent.get('name')}")
+            tracker.slots[requested] = None
+            events = [SlotSet(requested, None)]
+            following = await self.next_requested_slot(dispatcher, tracker, domain)
+            return events + ([following] if following else [])
+        events = await super().run(dispatcher, tracker, domain)
+        filled = [e for e in events if e.get("event") == "slot" and e.get("name") == requested
+                  and e.get("value") is not None]
+        if filled:
+            events.append(SlotSet("form_retries", 0.0))
+        return events
 
     def validate_full_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         details = self._details(tracker, "full_name")
         if "full_name" in details:
-            return details
-        parts = split_name(" ".join(str(value or "").split()))
+            return {**details, "form_retries": 0.0}
+        text = " ".join(str(value or "").split())
+        parts = split_name(text)
         if not parts:
+            single = check_name(text)
+            if single.ok and self._tries(tracker) >= 1:
+                # Second try with one word: a first name is enough to call someone back.
+                return {"full_name": single.value, "first_name": single.value,
+                        "last_name": None, "form_retries": 0.0}
             return self._reask(dispatcher, "Pouvez-vous m'indiquer votre prénom et votre nom ? "
-                                           "Par exemple : Léa Martin.", "full_name")
+                                           "Par exemple : Léa Martin.", "full_name",
+                               tracker=tracker)
         first, last = check_name(parts[0]), check_name(parts[1], "nom")
         for checked in (first, last):
             if not checked.ok:
-                return self._reask(dispatcher, checked.error, "full_name")
+                return self._reask(dispatcher, checked.error, "full_name", tracker=tracker)
         return {**details, "full_name": f"{first.value} {last.value}",
-                "first_name": first.value, "last_name": last.value}
+                "first_name": first.value, "last_name": last.value, "form_retries": 0.0}
 
     def validate_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         details = self._details(tracker, "contact")
@@ -73,8 +106,17 @@ class ValidateContactForm(FormValidationAction):
         text = str(value or "")
         checked = check_email(text) if "@" in text else check_phone(text)
         if not checked.ok:
+            if self._tries(tracker) + 1 >= PATIENCE:
+                return self._reask(
+                    dispatcher, "Je n'arrive pas à lire un e-mail ou un numéro dans votre "
+                                "réponse, et sans eux personne ne pourra vous rappeler. Écrivez "
+                                "simplement l'un des deux, par exemple « 06 12 34 56 78 » ou "
+                                "« lea.martin@exemple.fr ». Si vous préférez ne pas les donner, "
+                                "écrivez « recommencer » : rien ne sera enregistré.",
+                    "contact", tracker=tracker)
             return self._reask(dispatcher, checked.error + " (une adresse e-mail ou un numéro "
-                                                           "de téléphone)", "contact")
+                                                           "de téléphone)", "contact",
+                               tracker=tracker)
         if "@" in text:
             return {"contact": checked.value, "email": checked.value}
         return {"contact": checked.value, "phone": checked.value,
@@ -82,8 +124,14 @@ class ValidateContactForm(FormValidationAction):
 
     def validate_commune(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         checked = check_commune(str(value or ""))
+        if not checked.ok and self._tries(tracker) + 1 >= PATIENCE and str(value or "").strip():
+            # Third answer still unclear: keep it as typed, an advisor will sort it out.
+            typed = " ".join(str(value).split())[:80]
+            dispatcher.utter_message(text=f"Je note « {typed} » ; un·e conseiller·ère vérifiera "
+                                          f"la commune avec vous.")
+            return {"commune": typed, "commune_insee": None, "on_territory": None}
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "commune")
+            return self._reask(dispatcher, checked.error, "commune", tracker=tracker)
         if not checked.extra["on_territory"]:
             dispatcher.utter_message(
                 text=f"{checked.value} n'est pas sur le territoire de Saint-Étienne Métropole. "
@@ -96,20 +144,23 @@ class ValidateContactForm(FormValidationAction):
         name = " ".join(str(value or "").split())
         if not name or len(name) > 200:
             return self._reask(dispatcher, "Quel est le nom de votre structure (200 caractères "
-                                           "au plus) ?", "structure_name")
+                                           "au plus) ?", "structure_name", tracker=tracker)
         return {"structure_name": name}
 
     def validate_project_summary(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         checked = check_summary(str(value or ""))
+        typed = " ".join(str(value or "").split())
+        if not checked.ok and self._tries(tracker) + 1 >= PATIENCE and typed:
+            return {"project_summary": typed[:600]}
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "project_summary")
+            return self._reask(dispatcher, checked.error, "project_summary", tracker=tracker)
         return {"project_summary": checked.value}
 
     def validate_consent(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         text = tracker.latest_message.get("text") or str(value or "")
         checked = check_consent(text)
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "consent")
+            return self._reask(dispatcher, checked.error, "consent", tracker=tracker)
         return {"consent": checked.value}
 
 
@@ -224,18 +275,3 @@ class ActionFeedback(Action):
         dispatcher.utter_message(text="Merci pour votre retour !" if not _tu(tracker)
                                  else "Merci pour ton retour !")
         return []
-
-
-class ActionDeleteMyData(Action):
-    """"Supprimer mes données": erase this conversation's leads and events, then confirm."""
-
-    def name(self) -> str:
-        return "action_delete_my_data"
-
-    def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        leads = erase_conversation(tracker.sender_id)
-        what = f"{leads} demande(s) de rappel et " if leads else ""
-        dispatcher.utter_message(
-            text=f"C'est fait : {what}notre conversation ont été effacées. "
-                 f"Vous pouvez repartir de zéro quand vous voulez.")
-        return [Restarted()]

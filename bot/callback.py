@@ -168,3 +168,24 @@ def lead_draft(sender_id: str, session_started: str, slots: Mapping[str, Any],
         if slots.get("consent") == "yes" else None,
         "youth": youth, "human_requested": bool(slots.get("human_requested")),
     }
+
+
+# -- a form that always moves forward --------------------------------------------------------
+FAQ_INTENTS = frozenset({"faq_what_is_ess", "faq_figures", "faq_programme", "faq_scop",
+                         "faq_scic", "faq_esus", "faq_ptce", "faq_clauses_sociales",
+                         "faq_youth_programmes"})
+# After this many failed answers to one question, the form accepts what it can or explains.
+PATIENCE = 2
+_QUESTION = re.compile(r"\b(c est quoi|qu est ce|est ce|quoi|comment|pourquoi|combien|quel|"
+                       r"quelle|quels|quelles|quand|ou trouver|que signifie|ca veut dire|"
+                       r"expliquer|explique|expliquez|difference)\b")
+
+
+def is_question(text: str, intent: str | None, confidence: float) -> bool:
+    """A question about the ESS asked in the middle of the form (answered, then the field is
+    asked again) — not an answer that merely contains a word of one ("Tom Beelys")."""
+    from bot.territory import normalise
+
+    if intent not in FAQ_INTENTS or confidence < 0.5:
+        return False
+    return "?" in (text or "") or bool(_QUESTION.search(normalise(text or "")))

@@ -58,15 +58,18 @@ def purge_tracker_events(older_than_seconds: float, now: float | None = None,
 
 
 def erase_conversation(sender_id: str, url: str | None = None,
-                       again_after: tuple[float, ...] = ERASE_AGAIN_AFTER) -> int:
-    """Erase leads now and tracker events now and after the turn; return the lead count."""
+                       again_after: tuple[float, ...] = ERASE_AGAIN_AFTER,
+                       channel: str = "inconnu") -> int:
+    """Erase tracker events and leads now, tracker events again after the turn; record the
+    erasure (counts only); return the lead count."""
     from bot.leads.service import get_repository
 
-    leads = get_repository().erase_conversation(sender_id)
-    erase_tracker_events(sender_id, url)
+    events = erase_tracker_events(sender_id, url)
+    leads = get_repository().erase_conversation(sender_id, channel=channel,
+                                                tracker_events=events)
     for delay in again_after:
         timer = threading.Timer(delay, erase_tracker_events, args=(sender_id, url))
         timer.daemon = True
         timer.start()
-    log.info("erased conversation data (leads: %d)", leads)
+    log.info("erased conversation data (leads: %d, tracker events: %d)", leads, events)
     return leads

@@ -211,3 +211,25 @@ def test_purge_removes_old_conversation_events(tmp_path):
     assert purge_tracker_events(365 * 86400, now=1900000000.0, url=url) == 1
     with engine.connect() as c:
         assert [r[0] for r in c.execute(text("SELECT sender_id FROM events"))] == ["new"]
+
+
+def test_an_erased_leads_reference_is_never_given_to_anyone_else(repo):
+    repo.save(draft("first"))
+    erased = repo.save(draft("erased")).reference
+    assert repo.erase_conversation("erased") == 1
+    after = repo.save(draft("next")).reference
+    assert after != erased
+    assert int(after.rsplit("-", 1)[1]) > int(erased.rsplit("-", 1)[1])
+
+
+def test_an_erasure_is_recorded_with_counts_and_nothing_personal(repo):
+    repo.save(draft("erase-me"))
+    repo.record_misunderstood("erase-me", "blabla", [{"name": "greet", "confidence": 0.2}])
+    repo.erase_conversation("erase-me", channel="telegram", tracker_events=12)
+    [erasure] = repo.erasures()
+    assert (erasure.channel, erasure.requested_by, erasure.leads, erasure.tracker_events) == \
+        ("telegram", "person", 1, 12)
+    assert erasure.rows == 3  # the lead, its first status change, the misunderstood message
+    assert erasure.at is not None
+    columns = {c.name for c in erasure.__table__.columns}
+    assert columns == {"id", "at", "channel", "requested_by", "leads", "rows", "tracker_events"}
