@@ -87,7 +87,7 @@ def _chat_in_process(sender: str) -> int:
         action_server = subprocess.Popen(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"],
             cwd=settings.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=dict(os.environ))
+            env=dict(os.environ, SANIC_HOST="127.0.0.1"))
         for _ in range(120):
             if _get(ACTION_URL):
                 break

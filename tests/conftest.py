@@ -100,6 +100,7 @@ def rasa_server(tmp_path_factory, platforms):
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONWARNINGS="ignore", DATABASE_URL=f"sqlite:///{tmp / 'leads.db'}",
                TRACKER_STORE_URL=f"sqlite:///{tracker_db}", BOUSSOLE_OUTBOX=str(tmp / "outbox"),
+               SANIC_HOST="127.0.0.1",  # the action server on loopback, as in production
                **channel_env(platforms, f"http://127.0.0.1:{rasa_port}"))
     action_log, rasa_log = tmp / "actions.log", tmp / "rasa.log"
     actions = subprocess.Popen(
