@@ -109,6 +109,7 @@ def credentials(env: Mapping[str, str] | None = None,
     base = base or settings.ROOT / "credentials.yml"
     channels = yaml.safe_load(base.read_text(encoding="utf-8")) or {}
     channels.pop("rest", None)
+    channels.pop("bot.guarded_rest.GuardedRestInput", None)   # the repository's, settings-less
     limit, window = rate_limit(env)
     # First, so that its JSON logging is in place before the other channels log anything.
     return {"bot.guarded_rest.GuardedRestInput": {"limit": limit, "window": window},

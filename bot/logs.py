@@ -25,6 +25,65 @@ def redact(text: str) -> str:
     return PHONE.sub("[téléphone]", EMAIL.sub("[e-mail]", text))
 
 
+def excerpt(text: str, limit: int | None = None) -> str:
+    """The start of a long string and its length: what a log line may quote of a message."""
+    from bot.settings import LOG_EXCERPT_CHARS
+
+    limit = LOG_EXCERPT_CHARS if limit is None else limit
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text)} chars]"
+
+
+def _short(value):
+    return excerpt(value) if isinstance(value, str) else value
+
+
+def shorten_structlog_values(_logger, _method, event_dict: dict) -> dict:
+    """structlog processor: Rasa passes the person's text as fields (`text=`,
+    `parse_data_text=`…), rendered whole into one line; each string field is cut instead."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key != "event":
+            event_dict[key] = excerpt(value)
+    return event_dict
+
+
+def shorten_log_records() -> None:
+    """Every log record of this process quotes at most an excerpt of each argument, and its
+    message is cut at LOG_LINE_CHARS (f-strings, structlog's rendered lines). Installed as the
+    record factory, so whichever handler Rasa, coloredlogs or we put in place later.
+    Tracebacks are formatted by the handler and kept."""
+    from bot.settings import LOG_LINE_CHARS
+
+    previous = logging.getLogRecordFactory()
+    if not getattr(previous, "boussole_shortens", False):
+        def factory(*args, **kwargs) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            try:
+                if isinstance(record.args, tuple) and record.args:
+                    record.args = tuple(_short(a) for a in record.args)
+                elif isinstance(record.args, dict):
+                    record.args = {k: _short(v) for k, v in record.args.items()}
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed call is the handler's to report
+                return record
+            if len(message) > LOG_LINE_CHARS:
+                record.msg, record.args = excerpt(message, LOG_LINE_CHARS), ()
+            return record
+
+        factory.boussole_shortens = True
+        logging.setLogRecordFactory(factory)
+
+    try:
+        import structlog
+    except ImportError:
+        return
+    processors = structlog.get_config()["processors"]
+    # Rasa configures structlog once at start-up; its loggers share this very list.
+    if isinstance(processors, list) and shorten_structlog_values not in processors:
+        processors.insert(0, shorten_structlog_values)
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "service", "logger", "msg", …}` on one line."""
 

@@ -1,9 +1,10 @@
-"""Two fixes to Rasa 3.6 itself, applied in every Rasa server process that serves Boussole ESS.
+"""Fixes to Rasa 3.6 itself, applied in every Rasa server process that serves Boussole ESS.
 
 Rasa 3.6 open source has no start-up hook for project code; the modules it imports from our
 configuration are the place. `bot.channels` (named in `credentials.yml`, embedded and
 production alike) and `bot.trackers` (production tracker store) call `apply()`; it is
-idempotent and changes no answer, only what each costs or logs.
+idempotent and changes what each costs or logs, not the answers (beyond 2 000 characters,
+where the actions ask to summarise, the NLU reads only the start: fix 3).
 
 1. **Validating the action server's answers.** `RemoteAction._validate_action_result` calls
    `jsonschema.validate()`, which first checks Rasa's large response schema against the JSON
@@ -17,9 +18,21 @@ idempotent and changes no answer, only what each costs or logs.
    as a placeholder named `"stage": "idee"`, and Rasa logs an exception with a full traceback
    for each such button of each answer (then sends the payload unchanged). Intent payloads
    (starting with "/") are never templates, so they are now left alone without the log.
+
+3. **Long messages freezing the server.** The NLU runs synchronously in Rasa's event loop and
+   its cost grows with the text: a 100 kB message took 5 to 15 s, during which no other
+   conversation was answered. The NLU now reads at most `settings.NLU_MAX_CHARS` (2 000, the
+   length beyond which the actions ask to summarise anyway); the user event in the tracker,
+   and `parse_data["text"]`, keep the whole text. No change to the model or config.yml.
+
+4. **Messages written whole into the logs.** Rasa's structured log passes the person's text as a
+   field (`text=`, `parse_data_text=`) — whole, at DEBUG, and on errors at any level (1 MB once).
+   Every log record now quotes at most a 200-character excerpt of each value
+   (`bot.logs.shorten_log_records`).
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Dict, Text
 
 _applied = False
@@ -32,6 +45,10 @@ def apply() -> None:
     _applied = True
     _compile_action_response_validator()
     _leave_intent_payloads_alone()
+    _parse_a_bounded_prefix()
+    from bot.logs import shorten_log_records
+
+    shorten_log_records()
 
 
 def _compile_action_response_validator() -> None:
@@ -72,3 +89,32 @@ def _leave_intent_payloads_alone() -> None:
 
     # `interpolate()` looks `interpolate_text` up in its module at each call.
     interpolator.interpolate_text = interpolate_text_except_payloads
+
+
+def nlu_prefix(text: str, limit: int) -> str:
+    """The first `limit` characters, cut at a space when one is near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit * 0.9 else cut
+
+
+def _parse_a_bounded_prefix() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    from bot import settings
+
+    parse_with_graph = MessageProcessor._parse_message_with_graph
+
+    def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
+        text = message.text
+        if not isinstance(text, str) or len(text) <= settings.NLU_MAX_CHARS:
+            return parse_with_graph(self, message, tracker, only_output_properties)
+        prefix = copy.copy(message)
+        prefix.text = nlu_prefix(text, settings.NLU_MAX_CHARS)
+        parse_data = parse_with_graph(self, prefix, tracker, only_output_properties)
+        parse_data["text"] = text
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph

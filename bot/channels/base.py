@@ -1,5 +1,6 @@
 """What the messaging channels share: settings from the environment, pseudonymous senders,
-bounded retries towards the platform, and reading the buttons the person is answering."""
+bounded input (bot/channels/limits.py), bounded retries towards the platform, and reading the
+buttons the person is answering."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,7 @@ from sanic.request import Request
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot.channels.limits import BUSY, RATE_LIMITED, TOO_LONG, Busy, is_heavy, too_long, turns
 from bot.channels.render import choice_payload
 
 log = logging.getLogger("bot.channels")
@@ -128,17 +130,27 @@ class PlatformInput(InputChannel):
         self.flood = FloodGuard.from_env()
 
     async def handle(self, on_new_message, message: UserMessage) -> None:
-        """Pass a message to Rasa, unless its conversation floods; never raise to the platform."""
+        """Pass a message to Rasa, unless its conversation floods, it is too long or no place
+        frees up in time (then the person is told); never raise to the platform."""
         beyond = self.flood.check(message.sender_id)
         if beyond:
             log.warning("channel %s: message dropped, too many in this conversation", self.channel)
             if beyond == 1:
-                from bot.guarded_rest import RATE_LIMITED
-
                 await message.output_channel.send_text_message(message.sender_id, RATE_LIMITED)
             return
+        if too_long(message.text):
+            log.info("channel %s: message refused, too long", self.channel,
+                     extra={"event": "message_too_long", "count": len(message.text),
+                            "channel": self.channel})
+            await message.output_channel.send_text_message(message.sender_id, TOO_LONG)
+            return
         try:
-            await on_new_message(message)
+            async with turns().turn(message.sender_id, heavy=is_heavy(message.text)):
+                await on_new_message(message)
+        except Busy:
+            log.warning("channel %s: message refused, no place within the wait", self.channel,
+                        extra={"event": "turn_refused", "reason": "busy"})
+            await message.output_channel.send_text_message(message.sender_id, BUSY)
         except Exception:  # noqa: BLE001 - the platform would resend it forever
             log.exception("channel %s: message not handled", self.channel)
 
