@@ -125,15 +125,19 @@ class ActionReorient(Action):
 
 
 def _keep_for_review(tracker: Tracker) -> None:
-    """Every misunderstood message is kept for advisors to label (SPEC §6)."""
+    """Every misunderstood message is kept for advisors to label (SPEC §6), read by the
+    organisation of the offer the conversation was routed to (none yet: admins only)."""
+    from bot.catalogue import get_catalogue
     from bot.leads.service import get_repository
 
     message = tracker.latest_message
     try:
+        offer = get_catalogue().offers.get(str(tracker.get_slot("offer") or ""))
         get_repository().record_misunderstood(
             tracker.sender_id, message.get("text") or "",
             [{"name": r.get("name"), "confidence": r.get("confidence")}
-             for r in message.get("intent_ranking") or []])
+             for r in message.get("intent_ranking") or []],
+            organisation_id=offer.organisation if offer else None)
     except Exception:  # noqa: BLE001 - never break the conversation for a review queue
         logging.getLogger(__name__).warning("misunderstood message not kept", exc_info=True)
 

@@ -36,6 +36,7 @@ class Account:
     organisation_id: str
     role: str
     active: bool
+    session_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -43,7 +44,23 @@ class Account:
 
 
 def _account(a: Advisor) -> Account:
-    return Account(a.id, a.email, a.name, a.organisation_id, a.role, a.active)
+    return Account(a.id, a.email, a.name, a.organisation_id, a.role, a.active,
+                   a.session_version or 0)
+
+
+_dummy_hash: list[str] = []
+
+
+def _equalise(password: str, stored: str | None = None) -> None:
+    """The work of a real check, for the paths that need none: unknown or locked account."""
+    if stored is None:
+        if not _dummy_hash:
+            _dummy_hash.append(_hasher.hash("timing-equaliser"))
+        stored = _dummy_hash[0]
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 def _check_password(password: str) -> None:
@@ -85,6 +102,8 @@ class Advisors:
             return [_account(a) for a in session.scalars(select(Advisor).order_by(Advisor.email))]
 
     def get(self, advisor_id: int) -> Account | None:
+        if not isinstance(advisor_id, int) or not 0 < advisor_id < 2 ** 63:
+            return None  # not an id the database could hold
         with self.sessions() as session:
             advisor = session.get(Advisor, advisor_id)
             return _account(advisor) if advisor else None
@@ -97,8 +116,18 @@ class Advisors:
 
     def disable(self, email: str) -> None:
         with self.sessions() as session:
-            self._find(session, email).active = False
+            advisor = self._find(session, email)
+            advisor.active = False
+            advisor.session_version = (advisor.session_version or 0) + 1
             session.commit()
+
+    def end_sessions(self, advisor_id: int) -> None:
+        """Every session cookie of this advisor stops working (logout: all devices)."""
+        with self.sessions() as session:
+            advisor = session.get(Advisor, advisor_id)
+            if advisor is not None:
+                advisor.session_version = (advisor.session_version or 0) + 1
+                session.commit()
 
     def reset_password(self, email: str, password: str) -> None:
         _check_password(password)
@@ -106,22 +135,25 @@ class Advisors:
             advisor = self._find(session, email)
             advisor.password_hash = _hasher.hash(password)
             advisor.failed_logins, advisor.locked_until = 0, None
+            advisor.session_version = (advisor.session_version or 0) + 1
             session.commit()
 
     def authenticate(self, email: str, password: str,
                      now: datetime | None = None) -> Account | None:
-        """The account if the password is right and the account usable; None otherwise."""
+        """The account if the password is right and the account usable; None otherwise.
+        Every case does one argon2 check, so the answer time tells nothing."""
         now = now or datetime.now(timezone.utc)
         with self.sessions() as session:
             advisor = session.scalar(select(Advisor).where(
                 Advisor.email == str(email or "").strip().lower()))
             if advisor is None:
-                _hasher.hash("timing-equaliser")  # same cost whether the account exists or not
+                _equalise(password)
                 return None
             locked = advisor.locked_until
             if locked is not None and locked.tzinfo is None:
                 locked = locked.replace(tzinfo=timezone.utc)
             if locked and locked > now:
+                _equalise(password, advisor.password_hash)  # the result is not used
                 return None
             try:
                 _hasher.verify(advisor.password_hash, password or "")

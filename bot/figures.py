@@ -113,4 +113,23 @@ def weekly_chart_svg(figures: Figures) -> str:
     fig.savefig(buffer, format="svg")
     plt.close(fig)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
+    return _presentation_attributes(svg[svg.index("<svg"):])
+
+
+def _presentation_attributes(svg: str) -> str:
+    """The SVG's CSS as presentation attributes: the Content-Security-Policy forbids inline
+    styles (style="…" and <style>) and the chart would lose its colours."""
+    import html
+    import re
+
+    def attributes(declarations: str) -> str:
+        pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
+        return " ".join(f'{name.strip()}="{html.escape(value.strip(), quote=True)}"'
+                        for name, value in pairs)
+
+    svg = re.sub(r'\sstyle="([^"]*)"', lambda m: " " + attributes(html.unescape(m.group(1))),
+                 svg)
+    sheets = re.findall(r"<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>", svg)
+    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
+    # Rules for every element ("*{…}") become attributes of the root, which they inherit.
+    return svg.replace("<svg ", "<svg " + " ".join(attributes(s) for s in sheets) + " ", 1)

@@ -157,8 +157,8 @@ def test_figures_page_has_chart_and_tables(app):
 
 def test_misunderstood_messages_are_labelled_and_exported(app, repo):
     repo.record_misunderstood("c9", "jveu ouvrir 1 2eme boutik a firminy",
-                              [{"name": "nlu_fallback", "confidence": 0.35}])
-    repo.record_misunderstood("c9", "azerty", [])
+                              [{"name": "nlu_fallback", "confidence": 0.35}], "sem-ess")
+    repo.record_misunderstood("c9", "azerty", [], "sem-ess")
     claire = login(app, "claire@sem.example")
     html = claire.get("/conseil/incompris").text
     assert "jveu ouvrir 1 2eme boutik a firminy" in html and "nlu_fallback (35 %)" in html

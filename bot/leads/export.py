@@ -46,10 +46,11 @@ def to_csv(leads: Iterable[Lead]) -> str:
     """UTF-8 with BOM and ';' separators: opens as columns in a French spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS + ("transcript",))
+    writer.writerow([_cell(c) for c in COLUMNS + ("transcript",)])
     for lead in leads:
         row = as_dict(lead)
-        writer.writerow([_cell(row[c]) for c in COLUMNS] + [lead.conversation_id])
+        # Every cell, the transcript's conversation id too (a sender chooses it), is neutralised.
+        writer.writerow([_cell(row[c]) for c in COLUMNS] + [_cell(lead.conversation_id)])
     return "\ufeff" + out.getvalue()
 
 

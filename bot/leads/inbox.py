@@ -13,6 +13,12 @@ from bot.leads.repository import LeadRepository
 
 PAGE_SIZE = 25
 WAITING_WORKING_DAYS = 5
+MAX_PAGE = 100_000
+YEARS = range(2000, 2101)
+
+
+class FilterError(ValueError):
+    """A filter no form produces (a hand-made address): the message is shown to the advisor."""
 
 
 @dataclass
@@ -30,14 +36,19 @@ class Filters:
 
     @classmethod
     def from_query(cls, params) -> "Filters":
-        values = {k: str(params.get(k, "") or "")[:100] for k in
+        """The filters of a query string; FilterError for a page or a date out of range."""
+        values = {k: str(params.get(k, "") or "")[:100].replace("\x00", "") for k in
                   ("offer", "phase", "status", "commune", "channel", "since", "until", "youth",
                    "q")}
-        try:
-            page = max(1, int(params.get("page", 1)))
-        except (TypeError, ValueError):
-            page = 1
-        return cls(**values, page=page)
+        for key in ("since", "until"):
+            if values[key] and _parse_date(values[key]) is None:
+                raise FilterError(f"La date « {values[key]} » n'est pas valide : utilisez le "
+                                  f"format AAAA-MM-JJ (années {YEARS[0]} à {YEARS[-1]}).")
+        page = str(params.get("page", "") or "1").strip()
+        if not (page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_PAGE):
+            raise FilterError("Numéro de page invalide : un nombre entier de 1 à 100 000 "
+                              "est attendu.")
+        return cls(**values, page=int(page))
 
 
 @dataclass
@@ -59,10 +70,12 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def _parse_date(text: str) -> datetime | None:
+    """A day from 2000 to 2100 (the day after must exist too), or None."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 def visible(query, organisation_id: str | None):
@@ -102,12 +115,13 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
                       else_=9)
     with repository.sessions() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
+        pages = max(1, -(-total // page_size))
+        current = min(filters.page, pages)  # past the last page: the last one
         ordered = query.order_by(level_rank, Lead.created_at)
         if paged:
-            ordered = ordered.offset((filters.page - 1) * page_size).limit(page_size)
+            ordered = ordered.offset((current - 1) * page_size).limit(page_size)
         leads = list(session.scalars(ordered))
     today = (now or datetime.now(timezone.utc)).date()
     waiting = {l.id for l in leads if l.status == "nouveau"
                and working_days_between(l.created_at.date(), today) > WAITING_WORKING_DAYS}
-    pages = max(1, -(-total // page_size))
-    return Page(leads, total, min(filters.page, pages), pages, waiting)
+    return Page(leads, total, current, pages, waiting)

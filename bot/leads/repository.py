@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -117,10 +117,15 @@ class LeadRepository:
             return lead
 
     def record_misunderstood(self, conversation_id: str, text: str,
-                             ranking: Iterable[Mapping[str, Any]]) -> None:
+                             ranking: Iterable[Mapping[str, Any]],
+                             organisation_id: str | None = None) -> None:
+        """Kept without e-mails or phone numbers; read by `organisation_id` (None: admins)."""
+        from bot.scrub import scrub
+
         with self.sessions() as session:
-            session.add(MisunderstoodMessage(conversation_id=conversation_id, text=text[:2000],
-                                             ranking=list(ranking)[:5]))
+            session.add(MisunderstoodMessage(conversation_id=conversation_id,
+                                             text=scrub(text[:2000]), ranking=list(ranking)[:5],
+                                             organisation_id=organisation_id))
             session.commit()
 
     def record_feedback(self, conversation_id: str, useful: bool | None,
@@ -156,15 +161,30 @@ class LeadRepository:
                                      if advisor_id else "Attribution retirée"))
             session.commit()
 
-    def erase_lead(self, reference: str) -> str | None:
-        """Erase one lead (and its history and notes); return its conversation id."""
+    def erase_lead(self, reference: str,
+                   erase_events: Callable[[str], int] | None = None) -> str | None:
+        """Erase one lead, its history and notes, its conversation's misunderstood messages
+        and feedback, and (through `erase_events`) its tracker events; log the erasure with
+        counts only. Return the conversation id. Nothing is erased if `erase_events` fails."""
+        from bot.leads.models import Erasure
+
         with self.sessions() as session:
             lead = session.scalar(select(Lead).where(Lead.reference == reference))
             if lead is None:
                 return None
-            conversation = lead.conversation_id
-            session.execute(delete(Note).where(Note.lead_id == lead.id))
-            session.delete(lead)
+            conversation, channel = lead.conversation_id, lead.channel
+            rows = 0
+            for query in (delete(Note).where(Note.lead_id == lead.id),
+                          delete(StatusChange).where(StatusChange.lead_id == lead.id),
+                          delete(Lead).where(Lead.id == lead.id),
+                          delete(MisunderstoodMessage)
+                          .where(MisunderstoodMessage.conversation_id == conversation),
+                          delete(Feedback).where(Feedback.conversation_id == conversation)):
+                rows += session.execute(query, execution_options={
+                    "synchronize_session": False}).rowcount or 0
+            events = erase_events(conversation) if erase_events else 0
+            session.add(Erasure(channel=(channel or "inconnu")[:32], requested_by="advisor",
+                                leads=1, rows=rows, tracker_events=events or 0))
             session.commit()
             return conversation
 

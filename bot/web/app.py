@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -26,13 +27,14 @@ from bot.contact import format_phone
 from bot.figures import compute, weekly_chart_svg
 from bot.leads import statuses
 from bot.leads.export import to_csv
-from bot.leads.inbox import Filters, search, visible
+from bot.leads.inbox import Filters, FilterError, search, visible
 from bot.leads.models import Lead
 from bot.leads.repository import LeadRepository
 from bot.privacy import erase_tracker_events
 from bot.replies import path_line
 from bot.transcript import transcript
-from bot.web.security import Throttle, csrf_ok, csrf_token, secret_key
+from bot.web.security import (SECURITY_HEADERS, SecurityHeaders, Throttle, client_address,
+                               csrf_ok, csrf_token, secret_key, trusted_proxies)
 
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -41,6 +43,21 @@ MAX_CHAT_CHARS = 10_000
 MAX_CHAT_BYTES = 64_000  # refused before parsing: 10 000 characters, escaped, fit well below
 TEMPLATES.env.filters["phone"] = format_phone
 BASE = "/conseil"
+STYLESHEETS = ("conseil.css", "public.css")
+ADVISOR_ID = re.compile(r"[0-9]{1,18}")
+
+
+class WholeFile(FileResponse):
+    """A static file without Range support: nothing here needs it, and range parsing was a
+    denial-of-service vector (CVE-2025-62727)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers["accept-ranges"] = "none"
+
+    async def __call__(self, scope, receive, send):
+        headers = [(k, v) for k, v in scope.get("headers", []) if k not in (b"range", b"if-range")]
+        await super().__call__(dict(scope, headers=headers), receive, send)
 
 
 def create_app(repository: LeadRepository | None = None, secure_cookies: bool | None = None,
@@ -51,6 +68,7 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         repository = get_repository()
     advisors = Advisors(repository)
     throttle = Throttle()
+    proxies = trusted_proxies()
     if secure_cookies is None:
         secure_cookies = os.environ.get("BOUSSOLE_COOKIE_SECURE", "1") != "0"
 
@@ -61,9 +79,16 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
 
     def current(request: Request) -> Account | None:
+        """The advisor of this session, while the session's version is the account's: logout,
+        a password change or disabling bump it, and every older cookie stops working."""
         advisor_id = request.session.get("advisor_id")
-        account = advisors.get(advisor_id) if advisor_id else None
-        return account if account and account.active else None
+        account = advisors.get(advisor_id) if isinstance(advisor_id, int) else None
+        if account is None or not account.active:
+            return None
+        return account if request.session.get("version") == account.session_version else None
+
+    def organisation_of(account: Account) -> str | None:
+        return None if account.is_admin else account.organisation_id
 
     def require(request: Request) -> Account:
         account = current(request)
@@ -93,8 +118,7 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         if request.method == "GET":
             return render(request, "login.html")
         form = await form_with_csrf(request)
-        address = request.client.host if request.client else "?"
-        if not throttle.allow(address):
+        if not throttle.allow(client_address(request.scope, proxies)):
             return render(request, "login.html", 429,
                           error="Trop de tentatives. Réessayez dans quelques minutes.")
         account = advisors.authenticate(str(form.get("email", "")),
@@ -105,26 +129,35 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
                                 "temporairement bloqué après trop d'essais).")
         request.session.clear()
         request.session["advisor_id"] = account.id
+        request.session["version"] = account.session_version
         return RedirectResponse(f"{BASE}/", status_code=303)
 
     async def logout(request: Request) -> Response:
         await form_with_csrf(request)
+        account = current(request)
+        if account is not None:  # a copy of this cookie, or another device, opens nothing now
+            advisors.end_sessions(account.id)
         request.session.clear()
         return RedirectResponse(f"{BASE}/connexion", status_code=303)
 
+    def filters_of(request: Request) -> Filters:
+        try:
+            return Filters.from_query(request.query_params)
+        except FilterError as exc:
+            raise HTTPException(400, str(exc)) from None
+
     async def inbox(request: Request) -> Response:
         account = require(request)
-        filters = Filters.from_query(request.query_params)
-        page = search(repository, filters, None if account.is_admin else account.organisation_id)
+        filters = filters_of(request)
+        page = search(repository, filters, organisation_of(account))
         query = {k: v for k, v in vars(filters).items() if v and k != "page"}
         return render(request, "inbox.html", filters=filters, page=page,
                       query=urlencode(query))
 
     async def export_csv(request: Request) -> Response:
         account = require(request)
-        filters = Filters.from_query(request.query_params)
-        page = search(repository, filters, None if account.is_admin else account.organisation_id,
-                      paged=False)
+        filters = filters_of(request)
+        page = search(repository, filters, organisation_of(account), paged=False)
         return Response(to_csv(page.leads).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="demandes.csv"'})
 
@@ -163,9 +196,12 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         lead = lead_for(account, request.path_params["reference"])
         form = await form_with_csrf(request)
         value = str(form.get("advisor", ""))
-        target = advisors.get(int(value)) if value.isdigit() else None
+        target = advisors.get(int(value)) if ADVISOR_ID.fullmatch(value) else None
         if value and (target is None or target.organisation_id != lead.organisation_id):
             raise HTTPException(400, "Ce compte n'appartient pas à l'organisation de la demande.")
+        if target is not None and not target.active:
+            raise HTTPException(400, "Ce compte est désactivé : attribuez la demande à une "
+                                     "personne dont le compte est actif.")
         repository.assign(lead.reference, target.id if target else None, account.email)
         return RedirectResponse(f"{BASE}/demandes/{lead.reference}?ok=attribution",
                                 status_code=303)
@@ -176,36 +212,39 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         form = await form_with_csrf(request)
         if form.get("confirm") != "oui":
             raise HTTPException(400, "Cochez la case de confirmation pour effacer la demande.")
-        conversation = repository.erase_lead(lead.reference)
-        if conversation:
-            erase_tracker_events(conversation, tracker_url)
+        repository.erase_lead(lead.reference,
+                              lambda conversation: erase_tracker_events(conversation, tracker_url))
         log.info("lead erased by advisor %s", account.id)
         return RedirectResponse(f"{BASE}/?efface=1", status_code=303)
 
     async def figures_page(request: Request) -> Response:
         account = require(request)
-        data = compute(repository, None if account.is_admin else account.organisation_id,
-                       tracker_url)
+        data = compute(repository, organisation_of(account), tracker_url)
         return render(request, "figures.html", figures=data, chart=weekly_chart_svg(data))
 
     async def misunderstood(request: Request) -> Response:
-        require(request)
-        return render(request, "misunderstood.html", messages=review.pending(repository),
+        account = require(request)
+        return render(request, "misunderstood.html",
+                      messages=review.pending(repository, organisation_of(account)),
                       intents=review.labelable_intents())
 
     async def misunderstood_decide(request: Request) -> Response:
-        require(request)
+        account = require(request)
         form = await form_with_csrf(request)
         intent = str(form.get("intent", "")) if form.get("action") == "label" else None
         try:
-            review.decide(repository, int(request.path_params["message_id"]), intent or None)
-        except (KeyError, ValueError) as exc:
+            review.decide(repository, int(request.path_params["message_id"]), intent or None,
+                          organisation_of(account))
+        except KeyError:  # absent or another organisation's: the same answer
+            raise HTTPException(404, "Message introuvable (déjà effacé, ou suivi par une "
+                                     "autre organisation).") from None
+        except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return RedirectResponse(f"{BASE}/incompris", status_code=303)
 
     async def misunderstood_export(request: Request) -> Response:
-        require(request)
-        return Response(review.as_nlu_yaml(repository).encode("utf-8"),
+        account = require(request)
+        return Response(review.as_nlu_yaml(repository, organisation_of(account)).encode("utf-8"),
                         media_type="application/x-yaml; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="incompris.yml"'})
 
@@ -230,8 +269,15 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
             "organisation": catalogue.organisations[offer.organisation]})
 
     async def widget(request: Request) -> Response:
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return WholeFile(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
+                         headers={"Cache-Control": "public, max-age=300"})
+
+    async def stylesheet(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in STYLESHEETS:
+            raise HTTPException(404, "Cette page n’existe pas.")
+        return WholeFile(STATIC / name, media_type="text/css; charset=utf-8",
+                         headers={"Cache-Control": "public, max-age=300"})
 
     async def chat(request: Request) -> Response:
         """The widget's messages, forwarded to Rasa's REST channel from the same origin."""
@@ -271,9 +317,20 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
             return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
         return render(request, "error.html", exc.status_code, detail=exc.detail)
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A French page, with the security headers, rather than "Internal Server Error"."""
+        log.exception("error on %s", request.url.path)
+        response = TEMPLATES.TemplateResponse(request, "error.html", {
+            "request": request, "base": BASE, "account": None,
+            "detail": "Une erreur est survenue de notre côté. Réessayez dans un instant."},
+            status_code=500)
+        response.headers.update({k.decode(): v.decode() for k, v in SECURITY_HEADERS})
+        return response
+
     routes = [
         Route("/", home),
         Route("/widget.js", widget),
+        Route("/static/{name}", stylesheet),
         Route("/offres", offers_page),
         Route("/offres/{offer_id}", offers_page),
         Route("/chat", chat, methods=["POST"]),
@@ -292,8 +349,9 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
         Route(f"{BASE}/incompris/export.yml", misunderstood_export),
         Route(f"{BASE}/incompris/{{message_id:int}}", misunderstood_decide, methods=["POST"]),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=secret_key(),
+    middleware = [Middleware(SecurityHeaders),
+                  Middleware(SessionMiddleware, secret_key=secret_key(),
                              session_cookie="boussole_session", same_site="strict",
                              https_only=secure_cookies, max_age=8 * 3600)]
     return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={HTTPException: http_error})
+                     exception_handlers={HTTPException: http_error, Exception: server_error})

@@ -1,7 +1,9 @@
-"""Session secret, CSRF tokens and a per-address login throttle."""
+"""Session secret, CSRF tokens, the client's address behind trusted proxies, a per-address
+login throttle, and the security headers of every response."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import secrets
 import threading
@@ -31,9 +33,53 @@ def csrf_token(session: dict) -> str:
 
 
 def csrf_ok(session: dict, submitted: object) -> bool:
+    """Compared as bytes: compare_digest refuses non-ASCII text (a 500 otherwise)."""
     expected = session.get("csrf")
-    return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected,
-                                                                                  submitted)
+    if not (isinstance(expected, str) and expected and isinstance(submitted, str)):
+        return False
+    return hmac.compare_digest(expected.encode("utf-8", "replace"),
+                               submitted.encode("utf-8", "replace"))
+
+
+def trusted_proxies(value: str | None = None) -> list:
+    """BOUSSOLE_TRUSTED_PROXIES: addresses or networks (comma-separated) of the reverse proxies
+    whose X-Forwarded-For is believed. Empty by default: the header is then ignored."""
+    value = os.environ.get("BOUSSOLE_TRUSTED_PROXIES", "") if value is None else value
+    networks = []
+    for item in value.replace(";", ",").split(","):
+        if item.strip():
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+    return networks
+
+
+def _is_trusted(host: str | None, trusted: list) -> bool:
+    try:
+        address = ipaddress.ip_address((host or "").strip())
+    except ValueError:
+        return False
+    return any(address in network for network in trusted)
+
+
+def client_address(scope, trusted: list) -> str:
+    """The address a login counts against: the connecting peer, or, from a trusted proxy, the
+    last address of X-Forwarded-For that is not itself a trusted proxy."""
+    host, port = tuple(scope.get("client") or ("?", 0))[:2]
+    forwarded = []
+    for name, value in scope.get("headers") or ():
+        if name == b"x-forwarded-for":
+            forwarded += [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+    # uvicorn --proxy-headers (python -m bot web) has already put a forwarded address in place
+    # of the peer (port 0) when the peer was one of its FORWARDED_ALLOW_IPS: the peer is a
+    # proxy, which one is lost.
+    from_proxy = port == 0 and host in forwarded
+    if not from_proxy and not _is_trusted(host, trusted):
+        return host
+    if not trusted:
+        return "proxy"  # a proxy nobody configured: its header proves nothing
+    for hop in reversed(forwarded):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return forwarded[0] if forwarded else host
 
 
 class Throttle:
@@ -47,6 +93,10 @@ class Throttle:
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
+            if len(self._hits) > 10_000:  # many addresses behind a proxy: forget the stale ones
+                for stale in [k for k, h in self._hits.items()
+                              if not h or now - h[-1] > self.window]:
+                    del self._hits[stale]
             hits = self._hits[key]
             while hits and now - hits[0] > self.window:
                 hits.popleft()
@@ -54,3 +104,36 @@ class Throttle:
                 return False
             hits.append(now)
             return True
+
+
+# Every style and script comes from a file of this site (the widget's styles are a
+# constructed style sheet); nothing may frame the pages.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS to every HTTP response, errors included."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                message = dict(message, headers=list(message.get("headers", [])) + [
+                    header for header in SECURITY_HEADERS if header[0] not in names])
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -46,7 +46,8 @@ def test_keyboard_conversation_offer_card_and_reload(site, browser):
     assert page.locator(".bw-card h3").inner_text() == \
         "Accéder aux achats socialement responsables"
     page.get_by_role("button", name="Ce n'est pas ça").last.click()
-    page.wait_for_function("document.querySelectorAll('.bw-buttons').length >= 3")
+    # A locator wait, not wait_for_function: the page's CSP forbids the eval it relies on.
+    page.locator(".bw-buttons").nth(2).wait_for()
 
     page.reload()
     page.wait_for_selector(".bw-card")

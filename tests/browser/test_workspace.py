@@ -12,6 +12,20 @@ from bot.leads.repository import LeadRepository, confirmation_key
 from .support import assert_accessible, serve
 
 PASSWORD = "un mot de passe solide"
+# Collects what the Content-Security-Policy blocked (init scripts are not subject to it).
+WATCH_CSP = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(
+  e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sample || '')));"""
+
+
+def watched_page(browser, **kwargs):
+    page = browser.new_page(**kwargs)
+    page.add_init_script(WATCH_CSP)
+    return page
+
+
+def assert_no_csp_violation(page):
+    assert page.evaluate("window.__csp") == [], page.url
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +59,39 @@ def workspace(tmp_path_factory):
         c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
                        "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
                        "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"))
-    with serve(create_app(repo, secure_cookies=False, tracker_url=tracker)) as url:
+    with serve(fake_rasa()) as rasa, serve(create_app(repo, secure_cookies=False,
+                                                      tracker_url=tracker, rasa_url=rasa)) as url:
         yield url
 
 
+def fake_rasa():
+    """Rasa's REST channel answering like the assistant: a text, buttons, an offer card."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def webhook(request):
+        said = (await request.json())["message"]
+        if said == "bonjour":
+            return JSONResponse([{"text": "Bonjour, je suis Boussole ESS.", "buttons": [
+                {"title": "Créer une activité", "payload": "/situation_creation"}]}])
+        return JSONResponse([{"text": "Je vous propose : Accéder aux achats socialement "
+                                      "responsables"},
+                             {"custom": {"offer": {"title": "Accéder aux achats socialement "
+                                                            "responsables", "why": "Vous "
+                                                            "visez les marchés publics."}}}])
+
+    return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
+
+
 def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_path):
-    page = browser.new_page(accept_downloads=True)
-    page.goto(f"{workspace}/conseil/")
+    page = watched_page(browser, accept_downloads=True)
+    response = page.goto(f"{workspace}/conseil/")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert page.url.endswith("/conseil/connexion")
+    # The workspace's style sheet applies under the policy.
+    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
+                         ".backgroundColor") == "rgb(0, 84, 107)"
     assert_accessible(page)
     page.get_by_label("Adresse e-mail").fill("claire@sem.example")
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -96,6 +135,10 @@ def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_pa
     for path in ("/conseil/chiffres", "/conseil/incompris"):
         page.goto(f"{workspace}{path}")
         assert_accessible(page)
+    # The chart keeps its colours without inline styles.
+    page.goto(f"{workspace}/conseil/chiffres")
+    assert page.locator("figure svg path[fill='#00546b']").count() > 0
+    assert_no_csp_violation(page)
 
 
 def test_the_inbox_is_usable_on_a_phone(workspace, browser, tmp_path):
@@ -109,3 +152,27 @@ def test_the_inbox_is_usable_on_a_phone(workspace, browser, tmp_path):
     assert width <= 360, f"horizontal scroll on a phone: {width}px"
     page.screenshot(path=str(tmp_path / "inbox-phone.png"), full_page=True)
     assert_accessible(page)
+
+
+def test_the_widget_and_public_pages_work_under_the_content_security_policy(workspace, browser):
+    page = watched_page(browser)
+    response = page.goto(f"{workspace}/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
+                         ".backgroundColor") == "rgb(29, 61, 71)"
+    launch = page.locator(".bw-launch")
+    assert page.evaluate("getComputedStyle(document.querySelector('.bw-launch')).position") \
+        == "fixed"
+    launch.click()
+    page.get_by_role("button", name="Créer une activité").click()
+    page.wait_for_selector(".bw-card")
+    assert page.locator(".bw-card h3").inner_text() == \
+        "Accéder aux achats socialement responsables"
+    assert page.evaluate("getComputedStyle(document.querySelector('.bw-panel')).position") \
+        == "fixed"
+    assert_accessible(page)
+    assert_no_csp_violation(page)
+    page.goto(f"{workspace}/offres/competences")
+    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
+                         ".backgroundColor") == "rgb(29, 61, 71)"
+    assert_no_csp_violation(page)

@@ -60,7 +60,17 @@
     ".bw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".bw-launch:focus-visible,.bw-panel :focus-visible{outline:3px solid #ffbf47;outline-offset:2px}"
   ].join("\n");
-  document.head.appendChild(el("style", {}, css));
+  // A constructed style sheet works under a strict Content-Security-Policy (no
+  // 'unsafe-inline'); a <style> element, with the script's nonce if any, elsewhere.
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+  } catch (e) {
+    var style = el("style", {}, css);
+    if (script && script.nonce) style.nonce = script.nonce;
+    document.head.appendChild(style);
+  }
 
   var launch = el("button", { type: "button", "class": "bw-launch", "aria-expanded": "false",
                               "aria-controls": "bw-panel" }, "Une question ? Discutons");
