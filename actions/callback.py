@@ -108,12 +108,10 @@ class ValidateContactForm(FormValidationAction):
         if not checked.ok:
             if self._tries(tracker) + 1 >= PATIENCE:
                 return self._reask(
-                    dispatcher, "Je n'arrive pas à lire un e-mail ou un numéro dans votre "
-                                "réponse, et sans eux personne ne pourra vous rappeler. Écrivez "
-                                "simplement l'un des deux, par exemple « 06 12 34 56 78 » ou "
-                                "« lea.martin@exemple.fr ». Si vous préférez ne pas les donner, "
-                                "écrivez « recommencer » : rien ne sera enregistré.",
-                    "contact", tracker=tracker)
+                    dispatcher, checked.error + " Par exemple : « 06 12 34 56 78 » ou "
+                    "« lea.martin@exemple.fr ». Sans l'un des deux, personne ne pourra vous "
+                    "rappeler ; si vous préférez ne pas les donner, écrivez « recommencer » : "
+                    "rien ne sera enregistré.", "contact", tracker=tracker)
             return self._reask(dispatcher, checked.error + " (une adresse e-mail ou un numéro "
                                                            "de téléphone)", "contact",
                                tracker=tracker)

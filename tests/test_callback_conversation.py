@@ -77,8 +77,11 @@ def test_erasing_my_data_removes_lead_and_conversation(rasa_server):
     say("oui")
     assert "ESS-" in _texts(say("/confirm"))
     assert any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
-    erased = say("supprimer mes données")
-    assert "effacées" in _texts(erased)
+    asked = say("supprimer mes données")
+    assert "Voulez-vous vraiment effacer" in _texts(asked)
+    assert any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
+    erased = say("oui")
+    assert "ont été effacées" in _texts(erased)
     assert not any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
 
 
