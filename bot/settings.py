@@ -37,10 +37,12 @@ NLU_MAX_CHARS = int(os.environ.get("BOUSSOLE_NLU_MAX_CHARS", str(MAX_MESSAGE_CHA
 LOG_EXCERPT_CHARS = 200
 LOG_LINE_CHARS = 2000
 # REST flood guard per client address (on top of BOUSSOLE_RATE_LIMIT per conversation), so that
-# a new sender id per message does not escape it. X-Forwarded-For is read only from these
-# proxies (comma-separated addresses or networks; empty: none) — nginx on the same machine.
+# a new sender id per message does not escape it. X-Forwarded-For is read only from the proxies
+# of BOUSSOLE_TRUSTED_PROXIES (comma-separated addresses or networks, none by default; the same
+# variable as the web app's): `127.0.0.1` behind the local nginx. Requests from this machine
+# that name no other client are not counted per address.
 ADDRESS_RATE_LIMIT = os.environ.get("BOUSSOLE_ADDRESS_RATE_LIMIT", "120/60")
-TRUSTED_PROXIES = os.environ.get("BOUSSOLE_TRUSTED_PROXIES", "127.0.0.1,::1")
+TRUSTED_PROXIES = os.environ.get("BOUSSOLE_TRUSTED_PROXIES", "")
 # Turns processed at once by one Rasa process (all channels), of which long messages (more than
 # HEAVY_TURN_CHARS) at most MAX_HEAVY_TURNS; a turn waits TURN_WAIT_SECONDS for a place, then is
 # refused politely (503) instead of making everyone wait.

@@ -119,7 +119,10 @@ def test_the_client_address_reads_forwarded_for_only_from_trusted_proxies():
     assert address("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.1.2.3") == "198.51.100.1"
     assert address("::1", None) is None and address("127.0.0.1", "10.0.0.1") is None
     assert address("::ffff:127.0.0.1", "198.51.100.2") == "198.51.100.2"
-    assert AddressOf.from_setting("")("127.0.0.1", "198.51.100.1") == "127.0.0.1"
+    # No trusted proxy (the default): the header is never read; this machine is not counted.
+    nobody = AddressOf.from_setting("")
+    assert nobody("203.0.113.5", "198.51.100.1") == "203.0.113.5"
+    assert nobody("127.0.0.1", "198.51.100.1") is None and nobody("::1", None) is None
 
 
 def test_the_local_limiter_counts_each_key_in_its_own_window(monkeypatch):
@@ -213,8 +216,8 @@ def test_a_message_over_the_limit_is_refused_politely_and_stored_nowhere(rasa_se
     started = time.monotonic()
     answer = rasa_server.say("long-1", long_text(MAX_INPUT_CHARS + 1, marker))
     assert time.monotonic() - started < 1
+    assert len(answer) == 1 and "trop long (10\u202f000 caractères" in answer[0]["text"]
     assert answer == [{"recipient_id": "long-1", "text": _answers().TOO_LONG}]
-    assert "trop long" in answer[0]["text"] and "10\u202f000" in answer[0]["text"]
     db = rasa_server.tracker_url.removeprefix("sqlite:///")
     assert _tracker_rows(db, marker) == []
     assert marker not in "".join(p.read_text(errors="replace") for p in rasa_server.logs)
@@ -259,6 +262,7 @@ def test_every_channel_refuses_an_over_long_message_politely(rasa_server, platfo
         recipient = "+33612347103"
         assert twilio(rasa_server.url, recipient, text).status_code == 200
     calls = platforms.wait_for(recipient, 1)
+    assert len(calls) == 1 and "trop long (10\u202f000 caractères" in calls[0].text
     assert [c.text for c in calls] == [_answers().TOO_LONG]
     db = rasa_server.tracker_url.removeprefix("sqlite:///")
     assert _tracker_rows(db, marker) == []
@@ -276,7 +280,7 @@ def guarded(tmp_path_factory):
 
     env = {"BOUSSOLE_MAX_CONCURRENT_TURNS": "2", "BOUSSOLE_MAX_HEAVY_TURNS": "1",
            "BOUSSOLE_TURN_WAIT_SECONDS": "0.5", "BOUSSOLE_ADDRESS_RATE_LIMIT": "5/60",
-           "BOUSSOLE_RATE_LIMIT": "100/60"}
+           "BOUSSOLE_RATE_LIMIT": "100/60", "BOUSSOLE_TRUSTED_PROXIES": "127.0.0.1"}
     with rasa_and_actions(tmp_path_factory.mktemp("guarded"), env=env, debug=True,
                           slow=("slow-", SLOW_SECONDS)) as servers:
         yield servers
@@ -341,7 +345,8 @@ def test_when_every_place_is_taken_a_turn_is_refused_politely_and_soon(guarded):
     started = time.monotonic()
     refused = guarded.post("waiting-1", "bonjour")
     waited = time.monotonic() - started
-    assert refused.status_code == 503 and refused.json()[0]["text"] == _answers().BUSY
+    assert refused.status_code == 503 and "Beaucoup de personnes" in refused.json()[0]["text"]
+    assert refused.json()[0]["text"] == _answers().BUSY
     assert int(refused.headers["Retry-After"]) >= 1 and 0.4 < waited < 1.5, waited
     assert guarded.user_texts("waiting-1") == []                  # nothing written
     for thread, result in threads:

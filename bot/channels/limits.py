@@ -103,8 +103,9 @@ class AddressOf:
 
     The peer is the client unless it is a trusted proxy; then the client is the last address of
     X-Forwarded-For that is not a trusted proxy (entries to its left can be forged by the
-    client). None when every hop is trusted: the request comes from this machine (the widget's
-    relay, a local test) and is not counted per address.
+    client). None — not counted per address — when no client beyond this machine is named:
+    every hop is a trusted proxy, or the peer is a loopback address (the widget's relay, a
+    local proxy not listed as trusted, a test: counting them together would refuse everyone).
     """
 
     def __init__(self, trusted: Iterable[str]):
@@ -115,18 +116,22 @@ class AddressOf:
     def from_setting(cls, raw: str) -> "AddressOf":
         return cls(raw.split(","))
 
-    def trusted(self, address: str) -> bool:
+    @staticmethod
+    def _ip(address: str):
         try:
             ip = ipaddress.ip_address(address.strip().strip("[]"))
         except ValueError:
-            return False
-        if ip.version == 6 and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        return any(ip in net for net in self.networks)
+            return None
+        return ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip
+
+    def trusted(self, address: str) -> bool:
+        ip = self._ip(address)
+        return ip is not None and any(ip in net for net in self.networks)
 
     def __call__(self, peer: str, forwarded_for: str | None) -> str | None:
         if not self.trusted(peer):
-            return peer
+            ip = self._ip(peer)
+            return None if ip is not None and ip.is_loopback else peer
         for hop in reversed([h.strip() for h in (forwarded_for or "").split(",") if h.strip()]):
             if not self.trusted(hop):
                 return hop
