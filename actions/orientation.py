@@ -16,6 +16,8 @@ from bot.text import PROBLEM_REPLIES, clean, register_of
 
 # Intents whose message is an answer to a question (the answers given so far still count).
 ANSWER_INTENTS = {"choose", "inform"}
+# What a second call-back request in the same conversation asks again (the contact stays).
+SECOND_REQUEST_RESETS = ("project_summary", "structure_name", "consent", "lead_reference")
 
 
 def _register(tracker: Tracker) -> str:
@@ -85,6 +87,10 @@ class ActionOrient(Action):
             # A new description: earlier answers and rejections belong to an older question.
             answers, rejected = {}, []
             events += [SlotSet(s, None) for s in ANSWER_SLOTS] + [SlotSet("rejected_offers", [])]
+            if tracker.get_slot("lead_reference"):
+                # A new project after a confirmed request: the first lead stays as it is; a
+                # second request describes this project and asks for consent again.
+                events += [SlotSet(s, None) for s in SECOND_REQUEST_RESETS]
         facts = facts_from_parse(parse, answers, rejected, register)
         orientation = route(facts)
         messages = orientation_messages(orientation, register, _compact(tracker))

@@ -75,6 +75,19 @@ def test_a_second_project_gets_a_second_orientation_and_keeps_the_first_lead(ras
     assert any(m.get("custom", {}).get("offer", {}).get("id") == "reprise-cooperative"
                or "reprise" in (m.get("text") or "").lower() for m in answer), answer
     assert _leads_of(rasa_server, sender) == [{"reference": reference}]
+    # A call-back for this second project: its own summary and consent, a second lead.
+    asked = _texts(rasa_server.say(sender, "/request_callback"))
+    assert "structure" in asked or "projet" in asked
+    for _ in range(3):
+        if "Acceptez-vous" in asked:
+            break
+        asked = _texts(rasa_server.say(sender, "Imprimerie Vidal" if "structure" in asked else
+                                       "Reprendre l'imprimerie en SCOP avec quatre collègues"))
+    assert "Acceptez-vous" in asked
+    rasa_server.say(sender, "oui")
+    rasa_server.say(sender, "/confirm")
+    references = [row["reference"] for row in _leads_of(rasa_server, sender)]
+    assert len(references) == 2 and references[0] == reference
 
 
 def test_typed_erase_asks_what_it_will_erase_and_no_keeps_everything(rasa_server):
