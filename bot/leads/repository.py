@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload, sessionmaker
 from bot.catalogue import Catalogue, get_catalogue
 from bot.leads import statuses
 from bot.leads.db import session_factory
-from bot.leads.models import (Feedback, Lead, MisunderstoodMessage, Note, Organisation,
+from bot.leads.models import (Erasure, Feedback, Lead, MisunderstoodMessage, Note, Organisation,
                               StatusChange)
 from bot.leads.qualification import LEVEL_ORDER, qualify
 
@@ -189,20 +189,39 @@ class LeadRepository:
             return conversation
 
     # -- privacy -----------------------------------------------------------------------------
-    def erase_conversation(self, conversation_id: str) -> int:
-        """Erase everything this assistant stored about one conversation; return lead count."""
+    def erase_conversation(self, conversation_id: str, channel: str = "inconnu",
+                           tracker_events: int = 0, requested_by: str = "person") -> int:
+        """Erase everything this assistant stored about one conversation, record the erasure
+        (counts only), and return how many leads went."""
         with self.sessions() as session:
             count = session.scalar(select(func.count()).select_from(Lead)
                                    .where(Lead.conversation_id == conversation_id))
             lead_ids = select(Lead.id).where(Lead.conversation_id == conversation_id)
+            rows = 0
             for model in (StatusChange, Note):
-                session.execute(delete(model).where(model.lead_id.in_(lead_ids)),
-                                execution_options={"synchronize_session": False})
+                rows += session.execute(delete(model).where(model.lead_id.in_(lead_ids)),
+                                        execution_options={"synchronize_session": False}
+                                        ).rowcount or 0
             for model in (Lead, MisunderstoodMessage, Feedback):
-                session.execute(delete(model).where(model.conversation_id == conversation_id),
-                                execution_options={"synchronize_session": False})
+                rows += session.execute(delete(model)
+                                        .where(model.conversation_id == conversation_id),
+                                        execution_options={"synchronize_session": False}
+                                        ).rowcount or 0
+            session.add(Erasure(channel=(channel or "inconnu")[:32], requested_by=requested_by,
+                                leads=count or 0, rows=rows, tracker_events=tracker_events))
             session.commit()
             return count or 0
+
+    def references(self, conversation_id: str) -> list[str]:
+        """References of this conversation's leads, oldest first (what an erasure would take)."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Lead.reference)
+                                        .where(Lead.conversation_id == conversation_id)
+                                        .order_by(Lead.id)))
+
+    def erasures(self) -> list[Erasure]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Erasure).order_by(Erasure.id)))
 
     def purge(self, older_than: timedelta, now: datetime | None = None) -> int:
         limit = (now or datetime.now(timezone.utc)) - older_than
