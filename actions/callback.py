@@ -17,6 +17,8 @@ from bot.leads.service import get_repository
 from bot.notify import notify_in_background
 
 log = logging.getLogger(__name__)
+CONSENT_BUTTONS = [{"title": "Oui, j'accepte", "payload": "oui"},
+                   {"title": "Non", "payload": "non"}]
 
 
 def _tu(tracker: Tracker) -> bool:
@@ -47,9 +49,13 @@ class ValidateContactForm(FormValidationAction):
 
     def _reask(self, dispatcher: CollectingDispatcher, message: str, slot: str,
                extra: dict | None = None, tracker: Tracker | None = None) -> dict[str, Any]:
-        """Say what to type instead and count the failed try (see `_tries`)."""
-        dispatcher.utter_message(text=message)
+        """Say what to type instead and count the failed try (see `_tries`); from the second
+        failed try on, also say how to stop without losing anything, instead of looping."""
         retries = (tracker.get_slot("form_retries") or 0.0) + 1 if tracker else 0.0
+        if retries >= PATIENCE and "recommencer" not in message:
+            message += (" Si vous préférez arrêter là, écrivez « recommencer » : rien ne sera "
+                        "enregistré.")
+        dispatcher.utter_message(text=message)
         return {slot: None, "form_retries": retries, **(extra or {})}
 
     @staticmethod
@@ -171,10 +177,7 @@ class ActionAskConsent(Action):
     def run(self, dispatcher, tracker, domain):
         ask = "Dernière étape : ton accord.\n« {} »\nTu acceptes ?" if _tu(tracker) else \
             "Dernière étape : votre accord.\n« {} »\nAcceptez-vous ?"
-        dispatcher.utter_message(
-            text=ask.format(CONSENT_TEXT),
-            buttons=[{"title": "Oui, j'accepte", "payload": "oui"},
-                     {"title": "Non", "payload": "non"}])
+        dispatcher.utter_message(text=ask.format(CONSENT_TEXT), buttons=CONSENT_BUTTONS)
         return []
 
 

@@ -42,7 +42,7 @@ def test_whole_call_back_request_with_a_question_in_the_middle(rasa_server):
     reference = next(w for w in _texts(done).replace(".", " ").split() if w.startswith("ESS-"))
     again = say("/confirm")  # the same confirmation twice
     assert reference in _texts(again)
-    [lead] = _leads(rasa_server.database_url)
+    [lead] = [l for l in _leads(rasa_server.database_url) if l["conversation_id"] == "callback-1"]
     assert lead["reference"] == reference and lead["offer_id"] == "reprise-cooperative"
     assert lead["first_name"] == "Léa" and lead["last_name"] == "Martin"
     assert lead["commune_insee"] == "42095" and lead["on_territory"] in (1, True)

@@ -200,3 +200,17 @@ def test_on_sms_the_erase_question_has_numbered_choices_and_2_keeps_everything(r
     twilio(rasa_server.url, phone, "supprimer mes données")
     twilio(rasa_server.url, phone, "1")
     assert "notre conversation a été effacée" in platforms.sent_to(phone)[-1].text
+
+
+def test_consent_asked_again_keeps_its_buttons_and_says_how_to_stop(rasa_server):
+    sender = "safe-consent"
+    say = lambda t: rasa_server.say(sender, t)  # noqa: E731
+    say("je veux parler à un conseiller")
+    say("Paul Durand")
+    say("paul.durand@example.org")
+    first = say("peut-être")
+    assert "accord explicite" in _texts(first)
+    second = say("je ne sais pas trop")
+    assert "écrivez « recommencer »" in _texts(second)
+    assert [b["title"] for m in second for b in m.get("buttons") or []] == \
+        ["Oui, j'accepte", "Non"]
