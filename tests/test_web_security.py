@@ -370,6 +370,12 @@ def test_x_forwarded_for_is_ignored_from_an_address_not_configured(repo, monkeyp
     assert codes[20] == 429
 
 
+def test_a_mistyped_trusted_proxy_stops_the_start_with_a_clear_message(repo, monkeypatch):
+    monkeypatch.setenv("BOUSSOLE_TRUSTED_PROXIES", "127.0.0.1, nginx.local")
+    with pytest.raises(ValueError, match="« nginx.local » n'est ni une adresse"):
+        create_app(repo, secure_cookies=False)
+
+
 def test_a_locked_account_answers_as_slowly_as_the_others(app, repo):
     advisors = Advisors(repo)
     for _ in range(10):

@@ -48,7 +48,12 @@ def trusted_proxies(value: str | None = None) -> list:
     networks = []
     for item in value.replace(";", ",").split(","):
         if item.strip():
-            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"BOUSSOLE_TRUSTED_PROXIES : « {item.strip()} » n'est ni une "
+                                 "adresse ni un réseau IP (exemple : 127.0.0.1, 10.0.0.0/24)"
+                                 ) from None
     return networks
 
 
