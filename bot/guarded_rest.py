@@ -43,7 +43,8 @@ from sanic.response import HTTPResponse
 
 from bot import settings
 from bot.channels.limits import (BUSY, RATE_LIMITED, TOO_LONG, AddressOf, Busy, LocalLimiter,
-                                 RedisLimiter, is_heavy, parse_rate, too_long, turns)
+                                 RedisLimiter, french_number, is_heavy, parse_rate, too_long,
+                                 turns)
 from bot.trackers import TrackerStoreUnavailable
 
 log = logging.getLogger("boussole.rest")
@@ -57,8 +58,9 @@ BAD_BODY = ("Requête invalide : un objet JSON est attendu, "
 BAD_SENDER = (f"« sender » est obligatoire : l'identifiant de la conversation, un texte de 1 à "
               f"{settings.MAX_SENDER_CHARS} caractères.")
 BAD_MESSAGE = "« message » doit être un texte."
-TOO_BIG = (f"Requête trop volumineuse ({settings.MAX_INPUT_BYTES} octets au plus) : "
-           "le message ne peut pas dépasser 10 000 caractères.")
+TOO_BIG = (f"Requête trop volumineuse ({french_number(settings.MAX_INPUT_BYTES)} octets au "
+           f"plus) : un message compte {french_number(settings.MAX_INPUT_CHARS)} caractères "
+           "au plus.")
 
 RateLimiter = RedisLimiter   # the name this class had before the other limits
 
@@ -167,8 +169,8 @@ class GuardedRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             body, refused = read_body(request)
             if refused is not None:
-                log.info("request refused: malformed", extra={"event": "bad_request",
-                                                             "status": refused.status})
+                log.debug("request refused: malformed", extra={"event": "bad_request",
+                                                              "status": refused.status})
                 return refused
             sender, text = body["sender"], body["message"]
             refused = self._limited(request, sender)

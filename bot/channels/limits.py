@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import logging
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -21,20 +20,20 @@ from typing import AsyncIterator, Iterable
 
 from bot import settings
 
-log = logging.getLogger("bot.channels")
-
 RATE_LIMITED = ("Vous m'envoyez beaucoup de messages très vite : je ne peux pas tous les suivre. "
                 "Attendez quelques secondes, puis renvoyez votre dernier message.")
 BUSY = ("Beaucoup de personnes m'écrivent en ce moment et je n'ai pas pu lire votre message. "
         "Votre conversation est conservée : renvoyez-le dans quelques secondes.")
 
 
-def _french_number(n: int) -> str:
+def french_number(n: int) -> str:
+    """10000 → "10 000" (narrow no-break space, as French typography wants)."""
     return f"{n:,}".replace(",", "\u202f")
 
 
-TOO_LONG = (f"Votre message est trop long ({_french_number(settings.MAX_INPUT_CHARS)} caractères "
-            "au plus) : je ne l'ai pas lu. Pouvez-vous résumer votre projet en quelques phrases ?")
+TOO_LONG = (f"Votre message est trop long ({french_number(settings.MAX_INPUT_CHARS)} "
+            "caractères au plus) : je ne l'ai pas lu. Pouvez-vous résumer votre projet en "
+            "quelques phrases ?")
 
 
 def too_long(text: object) -> bool:
