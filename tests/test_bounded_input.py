@@ -123,6 +123,8 @@ def test_the_client_address_reads_forwarded_for_only_from_trusted_proxies():
     nobody = AddressOf.from_setting("")
     assert nobody("203.0.113.5", "198.51.100.1") == "203.0.113.5"
     assert nobody("127.0.0.1", "198.51.100.1") is None and nobody("::1", None) is None
+    with pytest.raises(ValueError, match="BOUSSOLE_TRUSTED_PROXIES : « 127.0.0.300 »"):
+        AddressOf.from_setting("127.0.0.1, 127.0.0.300")
 
 
 def test_the_local_limiter_counts_each_key_in_its_own_window(monkeypatch):

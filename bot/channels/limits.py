@@ -108,8 +108,13 @@ class AddressOf:
     """
 
     def __init__(self, trusted: Iterable[str]):
-        self.networks = [ipaddress.ip_network(t.strip(), strict=False)
-                         for t in trusted if t and t.strip()]
+        self.networks = []
+        for entry in (t.strip() for t in trusted if t and t.strip()):
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(f"BOUSSOLE_TRUSTED_PROXIES : « {entry} » n'est ni une adresse "
+                                 "ni un réseau IP (par exemple 127.0.0.1 ou 10.0.0.0/8)") from None
 
     @classmethod
     def from_setting(cls, raw: str) -> "AddressOf":
