@@ -193,8 +193,12 @@ def cmd_web(args) -> int:
               "--role admin", file=sys.stderr)
     # JSON logs (production): no access log from uvicorn — its lines carry query strings, where
     # a search for a name would end up; nginx logs paths without them.
+    # X-Forwarded-For is read from the proxies of BOUSSOLE_TRUSTED_PROXIES only (none by
+    # default), by uvicorn and by the app alike.
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=True, timeout_graceful_shutdown=20,
+                proxy_headers=bool(settings.TRUSTED_PROXIES),
+                forwarded_allow_ips=settings.TRUSTED_PROXIES or None,
+                timeout_graceful_shutdown=20,
                 **({"log_config": None, "access_log": False} if json_logs else {}))
     return 0
 

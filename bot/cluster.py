@@ -168,6 +168,7 @@ class Cluster:
             "BOUSSOLE_OUTBOX": str(self.state_dir / "outbox"),
             "BOUSSOLE_RASA_URL": self.public_url,
             "BOUSSOLE_COOKIE_SECURE": "0",   # plain http on loopback
+            "BOUSSOLE_TRUSTED_PROXIES": "127.0.0.1",  # nginx, in front of every service
             "BOUSSOLE_LOG_FORMAT": "json",
             "BOUSSOLE_SERVICE": service,
             "PYTHONPATH": str(ROOT),
