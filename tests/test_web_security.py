@@ -429,3 +429,25 @@ def test_starlette_is_a_version_with_the_range_fix():
     lock = (Path(__file__).parent.parent / "requirements.lock").read_text()
     pinned = re.search(r"^starlette==([\d.]+)$", lock, re.M).group(1)
     assert tuple(int(p) for p in pinned.split(".")) >= (0, 49, 1)
+
+
+def test_the_widget_proxy_tells_rasa_who_is_writing(repo, monkeypatch):
+    """Rasa's flood guard per address sees the person behind /chat, not the proxy itself."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    seen = []
+
+    async def webhook(request):
+        seen.append(request.headers.get("x-forwarded-for"))
+        return JSONResponse([{"text": "Bonjour !"}])
+
+    monkeypatch.setenv("BOUSSOLE_SECRET_KEY", "test-secret")
+    rasa = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
+    with serve(rasa) as rasa_url:
+        client = TestClient(create_app(repo, secure_cookies=False, rasa_url=rasa_url),
+                            client=("203.0.113.7", 5555))
+        answer = client.post("/chat", json={"sender": "w1", "message": "bonjour"})
+    assert answer.status_code == 200 and answer.json()[0]["text"] == "Bonjour !"
+    assert seen == ["203.0.113.7"]

@@ -39,7 +39,7 @@ from bot.web.security import (SECURITY_HEADERS, SecurityHeaders, Throttle, clien
 log = logging.getLogger(__name__)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC = Path(__file__).parent / "static"
-MAX_CHAT_CHARS = 10_000
+MAX_CHAT_CHARS = settings.MAX_INPUT_CHARS  # the same limit on every channel
 MAX_CHAT_BYTES = 64_000  # refused before parsing: 10 000 characters, escaped, fit well below
 TEMPLATES.env.filters["phone"] = format_phone
 BASE = "/conseil"
@@ -295,8 +295,12 @@ def create_app(repository: LeadRepository | None = None, secure_cookies: bool | 
             return too_long
         try:
             async with httpx.AsyncClient(timeout=30) as client:
+                # The person's address, for Rasa's flood guard per address (read by Rasa only
+                # when this app's address is one of its trusted proxies).
                 answer = await client.post(f"{rasa_url}/webhooks/rest/webhook",
-                                           json={"sender": sender, "message": message})
+                                           json={"sender": sender, "message": message},
+                                           headers={"X-Forwarded-For": client_address(
+                                               request.scope, proxies)})
             if answer.status_code in (429, 503):
                 # The assistant's own refusal (too many messages, a store unreachable): the
                 # widget shows its words, with the retry button.
