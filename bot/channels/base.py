@@ -18,6 +18,7 @@ from sanic.request import Request
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot import settings as app_settings
 from bot.channels.limits import BUSY, RATE_LIMITED, TOO_LONG, Busy, is_heavy, too_long, turns
 from bot.channels.render import choice_payload
 
@@ -162,6 +163,18 @@ class PlatformInput(InputChannel):
         @hook.route("/", methods=["GET"])
         async def health(_: Request):
             return response.json({"status": "ok" if on else "off"})
+
+        @hook.middleware("request")
+        async def bounded_body(request: Request):
+            """No platform sends kilobytes of webhook: refuse before verifying or parsing."""
+            declared = request.headers.get("content-length") or "0"
+            size = max(len(request.body or b""), int(declared) if declared.isdigit() else 0)
+            if size > app_settings.MAX_INPUT_BYTES:
+                log.warning("channel %s: webhook body too large, refused", self.channel,
+                            extra={"event": "turn_refused", "reason": "body_too_large",
+                                   "status": 413})
+                return response.text("payload too large", status=413)
+            return None
 
         if on:
             self.routes(hook, on_new_message, self.settings)
