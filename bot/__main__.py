@@ -49,13 +49,22 @@ def cmd_orient(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from bot.evaluate import evaluate, format_report
+    from bot.evaluate import blind_set, evaluate, format_report
+    from bot.orient import Orienter
 
-    report = evaluate(args.file)
-    if args.json:
-        _print_json(report)
+    orienter = Orienter()
+    if args.file:
+        reports = {args.file: evaluate(args.file, orienter)}
     else:
-        print(format_report(report, show_errors=args.errors))
+        reports = {"Jeu de développement (tests/data/orient_dev.jsonl)":
+                   evaluate(settings.DEV_SET, orienter),
+                   "Jeu aveugle (tests/data/blind/)": evaluate(orienter=orienter,
+                                                               rows=blind_set())}
+    if args.json:
+        _print_json(reports)
+    else:
+        print("\n\n".join(format_report(r, show_errors=args.errors, title=t)
+                           for t, r in reports.items()))
     return 0
 
 
@@ -241,8 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stats", action="store_true", help="débit sur la sortie d'erreur")
     p.set_defaults(func=cmd_orient)
 
-    p = sub.add_parser("evaluate", help="qualité d'orientation sur le jeu de développement")
-    p.add_argument("--file", default=str(settings.DEV_SET))
+    p = sub.add_parser("evaluate", help="qualité d'orientation : jeu de développement et jeu "
+                                        "aveugle")
+    p.add_argument("--file", help="un seul jeu (JSONL) au lieu des deux")
     p.add_argument("--json", action="store_true")
     p.add_argument("--errors", action="store_true", help="lister les messages mal orientés")
     p.set_defaults(func=cmd_evaluate)

@@ -24,10 +24,14 @@ class Orienter:
         self.nlu = nlu or NLU()
 
     def orient(self, text: object) -> dict[str, Any]:
+        return self.parse_and_orient(text)[1]
+
+    def parse_and_orient(self, text: object) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """The NLU's parse (None for an unusable message) and the `bot orient` JSON."""
         raw = text if isinstance(text, str) else ("" if text is None else str(text))
         cleaned = clean(raw)
         if cleaned.problem:
-            return unusable(raw, cleaned.problem)
+            return None, unusable(raw, cleaned.problem)
         parse = self.nlu.parse(cleaned.text)
         facts = facts_from_parse(parse, register=register_of(cleaned.text))
-        return route(facts).as_dict(raw)
+        return parse, route(facts).as_dict(raw)
