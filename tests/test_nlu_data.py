@@ -70,3 +70,36 @@ def test_dev_set_covers_every_offer_every_register_and_messages_not_to_route(cat
 def test_lookup_tables_are_generated_from_the_project_data():
     committed = (ROOT / "data/nlu/lookups.yml").read_text(encoding="utf-8")
     assert committed == lookups.render(), "run: python -m bot lookups --write"
+
+
+def _near(text: str) -> str:
+    """Lower case, letters and digits only: a copy with other punctuation is still a copy."""
+    return " ".join(re.findall(r"\w+", _plain(text)))
+
+
+def test_training_data_never_contains_a_blind_set_message():
+    from bot.evaluate import blind_set
+
+    trained = {_near(l) for lines in _nlu().values() for l in lines}
+    blind = blind_set()
+    assert len(blind) >= 400
+    assert not [r["text"] for r in blind if _near(r["text"]) in trained]
+
+
+def test_the_blind_set_is_what_it_claims():
+    """≥ 400 first messages, all offers, ≥ 60 must-not-route, long enough to mean e-mails."""
+    from statistics import median
+
+    from bot.evaluate import blind_set
+
+    rows = blind_set()
+    words = [len(r["text"].split()) for r in rows]
+    assert {r["offer"] for r in rows if r["offer"]} == set(_offers())
+    assert sum(r["offer"] is None for r in rows) >= 60
+    assert median(words) >= 25 and sum(w > 60 for w in words) >= 0.2 * len(rows)
+
+
+def _offers():
+    from bot.catalogue import load_catalogue
+
+    return load_catalogue().offers
