@@ -18,7 +18,8 @@ TRAINING_DIRS = ("data/nlu", "data/rules", "data/stories")
 
 
 def training_files(root: Path = settings.ROOT) -> list[Path]:
-    files = [root / "config.yml", root / "domain.yml"]
+    # The project's own pipeline components shape what the model learns: their code counts.
+    files = [root / "config.yml", root / "domain.yml", root / "bot" / "nlu_components.py"]
     for folder in TRAINING_DIRS:
         files += sorted((root / folder).rglob("*.yml"))
     return files
