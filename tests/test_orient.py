@@ -68,3 +68,23 @@ def test_routing_quality_on_the_held_out_dev_set(orienter):
     assert report["informal"] >= 0.90, report["confusions"]
     assert report["accuracy"] >= 0.90
     assert report["wrongly_routed"] == 0, [e for e in report["errors"] if e["expected"] is None]
+
+
+def test_routing_quality_on_the_blind_set_does_not_fall(orienter):
+    """Figures reached on the blind set (tests/data/blind/, never used to pick examples):
+    a fall below them fails. Re-measure with `python -m bot evaluate`."""
+    from bot.evaluate import blind_set
+
+    report = evaluate(orienter=orienter, rows=blind_set())
+    assert report["n"] >= 400
+    assert report["accuracy"] >= 0.925, report["confusions"][:10]
+    assert report["per_length"]["> 40 mots"]["accuracy"] >= 0.91
+    assert report["conversation"]["right"] >= 0.98
+    assert report["conversation"]["turns"] <= 1.2
+    assert report["wrong_offer_share"] <= 0.03
+    assert report["wrongly_routed"] <= 1
+
+
+def test_the_whole_conversation_reaches_the_dev_sets_offers(orienter):
+    report = evaluate(orienter=orienter)
+    assert report["conversation"]["right"] >= 0.98 and report["conversation"]["turns"] <= 1.1
