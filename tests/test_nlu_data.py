@@ -103,3 +103,13 @@ def _offers():
     from bot.catalogue import load_catalogue
 
     return load_catalogue().offers
+
+
+def test_every_situation_is_also_taught_with_long_messages():
+    """Real first messages read like e-mails: ≥ 25 % of each situation's examples over 40
+    words, and some over 100."""
+    for intent, lines in _nlu().items():
+        if intent.startswith("situation_"):
+            words = [len(l.split()) for l in lines]
+            assert sum(w > 40 for w in words) >= 0.25 * len(words), intent
+            assert any(w > 100 for w in words), intent
