@@ -38,6 +38,9 @@ class NLU:
         for name in ("rasa", "tensorflow", "absl", "spacy", "py.warnings"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
+        from bot import rasa_fixes
+
+        rasa_fixes.apply()  # parse exactly as the server does (bounded prefix, no markup)
         self._loop = asyncio.new_event_loop()
         self.agent = Agent.load(str(path))
         self.model_path = path

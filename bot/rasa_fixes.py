@@ -23,7 +23,9 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
    its cost grows with the text: a 100 kB message took 5 to 15 s, during which no other
    conversation was answered. The NLU now reads at most `settings.NLU_MAX_CHARS` (2 000, the
    length beyond which the actions ask to summarise anyway); the user event in the tracker,
-   and `parse_data["text"]`, keep the whole text. No change to the model or config.yml.
+   and `parse_data["text"]`, keep the whole text. It reads them without HTML tags too
+   (`bot.text.without_markup`: "<b>bonjour</b>" is "bonjour"). No change to the model or
+   config.yml; `bot.nlu.NLU` (bot orient, bot evaluate) applies the same fixes.
 
 4. **Messages written whole into the logs.** Rasa's structured log passes the person's text as a
    field (`text=`, `parse_data_text=`) — whole, at DEBUG, and on errors at any level (1 MB once).
@@ -104,15 +106,18 @@ def _parse_a_bounded_prefix() -> None:
     from rasa.core.processor import MessageProcessor
 
     from bot import settings
+    from bot.text import without_markup
 
     parse_with_graph = MessageProcessor._parse_message_with_graph
 
     def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
         text = message.text
-        if not isinstance(text, str) or len(text) <= settings.NLU_MAX_CHARS:
+        if not isinstance(text, str) or (len(text) <= settings.NLU_MAX_CHARS
+                                         and "<" not in text):
             return parse_with_graph(self, message, tracker, only_output_properties)
         prefix = copy.copy(message)
-        prefix.text = nlu_prefix(text, settings.NLU_MAX_CHARS)
+        # Without HTML tags ("<b>bonjour</b>" is "bonjour"), at most NLU_MAX_CHARS.
+        prefix.text = nlu_prefix(without_markup(text), settings.NLU_MAX_CHARS)
         parse_data = parse_with_graph(self, prefix, tracker, only_output_properties)
         parse_data["text"] = text
         return parse_data

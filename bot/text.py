@@ -94,3 +94,14 @@ def register_of(text: str, previous: str | None = None) -> str:
     if _TU.search(text or ""):
         return "tu"
     return previous or "vous"
+
+
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
+
+
+def without_markup(text: str) -> str:
+    """Text without HTML tags: "<b>bonjour</b>" is read as "bonjour" (markup means nothing
+    about a project, and is never displayed as such: the widget escapes everything)."""
+    if "<" not in text:
+        return text
+    return _SPACES.sub(" ", _MARKUP.sub(" ", text)).strip() or text

@@ -47,3 +47,12 @@ def test_register(text, register):
 def test_the_register_stays_until_the_person_changes_it():
     assert register_of("ok merci", previous="tu") == "tu"
     assert register_of("ok merci") == "vous"
+
+
+def test_markup_is_not_read_but_a_lone_angle_bracket_is_kept():
+    from bot.text import without_markup
+
+    assert without_markup("<b>bonjour</b> notre asso") == "bonjour notre asso"
+    assert without_markup("<script>alert(1)</script> aide") == "alert(1) aide"
+    assert without_markup("3 < 5 et 6 > 2") == "3 < 5 et 6 > 2"
+    assert without_markup("<br/>") == "<br/>"  # nothing else: the text stays as it came
