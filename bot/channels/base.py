@@ -19,7 +19,8 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot import settings as app_settings
-from bot.channels.limits import BUSY, RATE_LIMITED, TOO_LONG, Busy, is_heavy, too_long, turns
+from bot.channels.limits import (BUSY, RATE_LIMITED, TOO_LONG, Busy, LocalLimiter, is_heavy,
+                                 too_long, turns)
 from bot.channels.render import choice_payload
 
 log = logging.getLogger("bot.channels")
@@ -73,7 +74,7 @@ def forbidden(channel: str, reason: str, request: Request):
     return response.text("forbidden", status=403)
 
 
-class FloodGuard:
+class FloodGuard(LocalLimiter):
     """At most `limit` messages per `window` seconds per conversation, counted in this process.
 
     Beyond that the messages are dropped (the platforms would deliver them all, one after the
@@ -82,8 +83,7 @@ class FloodGuard:
     """
 
     def __init__(self, limit: int, window: float, size: int = 20000):
-        self.limit, self.window, self.size = limit, window, size
-        self._counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        super().__init__(limit, window, size)
 
     @classmethod
     def from_env(cls) -> "FloodGuard":
@@ -97,15 +97,7 @@ class FloodGuard:
         A conversation's window opens with its first message (not on the clock's minute), so
         a burst is never split in two windows.
         """
-        import time
-
-        now = time.monotonic()
-        start, count = self._counts.pop(sender, (now, 0))
-        start, count = (start, count + 1) if now - start < self.window else (now, 1)
-        self._counts[sender] = (start, count)
-        if len(self._counts) > self.size:
-            self._counts.popitem(last=False)
-        return max(0, count - self.limit)
+        return max(0, self.hit(sender)[0] - self.limit)
 
 
 class PlatformInput(InputChannel):

@@ -60,15 +60,20 @@ class LocalLimiter:
         self.limit, self.window, self.size = limit, window, size
         self._counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
-    def check(self, key: str) -> float:
-        """0 when the message may go on, else the seconds to wait."""
+    def hit(self, key: str) -> tuple[int, float]:
+        """Count one message for `key`: its rank in the key's window, and the window's age."""
         now = time.monotonic()
         start, count = self._counts.pop(key, (now, 0))
         start, count = (start, count + 1) if now - start < self.window else (now, 1)
         self._counts[key] = (start, count)
         if len(self._counts) > self.size:
             self._counts.popitem(last=False)
-        return 0.0 if count <= self.limit else max(1.0, self.window - (now - start))
+        return count, now - start
+
+    def check(self, key: str) -> float:
+        """0 when the message may go on, else the seconds to wait."""
+        count, age = self.hit(key)
+        return 0.0 if count <= self.limit else max(1.0, self.window - age)
 
 
 class RedisLimiter:
