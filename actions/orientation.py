@@ -131,7 +131,7 @@ class ActionReorient(Action):
 
 
 def _keep_for_review(tracker: Tracker) -> None:
-    """Every misunderstood message is kept for advisors to label (SPEC §6), read by the
+    """Every misunderstood message is kept for advisors to label (page « Messages incompris »), read by the
     organisation of the offer the conversation was routed to (none yet: admins only)."""
     from bot.catalogue import get_catalogue
     from bot.leads.service import get_repository

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time from a fresh clone to the assistant answering (SPEC §9: ≤ 5 min).
+# Time from a fresh clone to the assistant answering (target ≤ 5 min, docs/performance.md).
 # Clones the repository into /tmp, runs scripts/run.sh there (which runs scripts/setup.sh:
 # Python 3.10 venv, requirements.lock, model training, then starts the action server, the web
 # app and the Rasa server) on its default ports 5005/5055/8000 (endpoints.yml names the action

@@ -26,7 +26,7 @@ AXES: dict[int, str] = {
     2: "Accompagner et consolider le développement des entreprises ESS",
     3: "Sensibiliser et promouvoir l'ESS",
 }
-# The expected axis of each phase (SPEC §2).
+# The expected axis of each phase: the programme's three axes (data/offers.yml).
 PHASE_AXIS = {"creation": 1, "consolidation": 2, "changement-echelle": 2, "jeunesse": 3}
 
 OFFER_TEXT_FIELDS = ("title", "summary", "description", "audience", "why", "why_tu")

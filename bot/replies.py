@@ -45,7 +45,8 @@ def offer_url(offer: Offer) -> str:
 
 
 def offer_card(orientation: Orientation, register: str = "vous", compact: bool = False) -> dict:
-    """The message recommending an offer: text, buttons and the `custom` payload of SPEC §4.
+    """The message recommending an offer: text, buttons and the `custom` payload the widget
+    renders as an offer card (docs/conversation.md).
 
     `compact` is for messaging apps: the offer, why, and a link instead of the full card.
     """

@@ -1,4 +1,4 @@
-"""The status state machine of a lead (SPEC §5).
+"""The status state machine of a lead, as advisors work it in the workspace.
 
 nouveau → pris en charge → aide proposée | pas d'aide disponible | injoignable | pas pour nous
 """
