@@ -22,8 +22,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import rasa_fixes
 from bot.commands import without_unsure_commands
 from bot.territory import normalise
+
+# config.yml names this module, so Rasa imports it in every process that trains or loads the
+# model: the same fixes (bot/rasa_fixes.py) in training as in serving.
+rasa_fixes.apply()
 
 
 class _Stateless(GraphComponent):

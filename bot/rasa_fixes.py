@@ -31,6 +31,14 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
    field (`text=`, `parse_data_text=`) — whole, at DEBUG, and on errors at any level (1 MB once).
    Every log record now quotes at most a 200-character excerpt of each value
    (`bot.logs.shorten_log_records`).
+
+5. **spaCy components nobody reads.** `SpacyNLP` loads the whole French pipeline and only
+   disables the parser; the named-entity recogniser still runs on every message. The
+   featurizers read tokens, lemmas (lemmatizer, fed by the morphologizer's part-of-speech tags)
+   and the token vectors of the shared `tok2vec` — none of them comes from NER or the parser.
+   Both are now excluded at load time: the same lemmas and vectors (tested on the dev set), about
+   a third less spaCy time per message (docs/performance.md). `bot.nlu_components`, which
+   config.yml names, applies the fixes too, so training featurizes the same way.
 """
 from __future__ import annotations
 
@@ -48,6 +56,7 @@ def apply() -> None:
     _compile_action_response_validator()
     _leave_intent_payloads_alone()
     _parse_a_bounded_prefix()
+    _load_only_the_spacy_components_read()
     from bot.logs import shorten_log_records
 
     shorten_log_records()
@@ -123,3 +132,29 @@ def _parse_a_bounded_prefix() -> None:
         return parse_data
 
     MessageProcessor._parse_message_with_graph = _parse_message_with_graph
+
+
+# Components of fr_core_news_sm whose output no featurizer of config.yml reads.
+UNREAD_SPACY_COMPONENTS = ("parser", "ner")
+
+
+def _load_only_the_spacy_components_read() -> None:
+    import spacy
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    load_model = SpacyNLP.load_model   # keeps Rasa's version checks and error messages
+
+    def load_model_without_unread(spacy_model_name: Text):
+        real_load = spacy.load
+
+        def load(name, *args, **kwargs):
+            kwargs.pop("disable", None)   # Rasa's disable=["parser"]: excluded instead
+            return real_load(name, *args, exclude=list(UNREAD_SPACY_COMPONENTS), **kwargs)
+
+        spacy.load = load
+        try:
+            return load_model(spacy_model_name)
+        finally:
+            spacy.load = real_load
+
+    SpacyNLP.load_model = staticmethod(load_model_without_unread)

@@ -51,3 +51,21 @@ def test_buttons_with_entities_leave_no_error_in_the_rasa_log(rasa_server):
     rasa_log = rasa_server.logs[1].read_text()
     assert "interpolator.interpolate.text" not in rasa_log
     assert "Traceback" not in rasa_log
+
+
+def test_spacy_runs_only_what_the_featurizers_read_and_they_read_the_same():
+    import json
+
+    import numpy as np
+    import spacy
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    lean = SpacyNLP.load_model("fr_core_news_sm").model
+    assert not {"parser", "ner"} & set(lean.component_names)
+    whole = spacy.load("fr_core_news_sm")
+    with open("tests/data/orient_dev.jsonl", encoding="utf-8") as dev:
+        texts = [json.loads(line)["text"].lower() for line in dev][:60]
+    for text in texts:
+        ours, full = lean(text), whole(text)
+        assert [t.lemma_ for t in ours] == [t.lemma_ for t in full], text
+        assert np.allclose(ours.vector, full.vector), text
