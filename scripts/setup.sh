@@ -3,10 +3,13 @@
 # versions of requirements.lock, and trains the Rasa model when its data changed.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
+UV_VERSION=0.13.9   # the installer's own pin (requirements.lock pins what it installs)
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false PIP_DISABLE_PIP_VERSION_CHECK=1
 
-say()  { printf '\033[1m[boussole]\033[0m %s\n' "$*"; }
+started=$SECONDS
+# Every line says how long set-up has taken so far.
+say()  { printf '\033[1m[boussole]\033[0m %s (%d s)\n' "$*" "$((SECONDS - started))"; }
 fail() { printf '\033[31m[boussole] ERREUR :\033[0m %s\n' "$*" >&2; exit 1; }
 
 is_py310() { [ -n "$1" ] && "$1" -c 'import sys, venv; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; }
@@ -45,15 +48,30 @@ fi
 stamp=.venv/.boussole-deps
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installation des dépendances (requirements.lock) — quelques minutes la première fois"
+    say "installation des dépendances (requirements.lock)"
     log=.venv/pip-install.log
+    : >"$log"
     pipi() { .venv/bin/python -m pip install "$@" >>"$log" 2>&1 || { tail -n 25 "$log" >&2; return 1; }; }
-    pipi --upgrade "pip==24.0" || fail "mise à jour de pip impossible (accès à PyPI ?) — journal : $log"
-    pipi -r requirements.lock || fail "installation des dépendances échouée (accès à PyPI ?) — journal : $log"
-    pipi --no-deps -e . || fail "installation du paquet bot échouée — journal : $log"
+    # uv (from PyPI) installs the same pinned versions in seconds where pip takes minutes, and
+    # byte-compiles them once so that no later start recompiles. pip when uv cannot be had.
+    uv=$(command -v uv || true)
+    if [ -z "$uv" ] && pipi "uv==$UV_VERSION"; then uv=.venv/bin/uv; fi
+    if [ -n "$uv" ] && "$uv" pip install --python .venv/bin/python --compile-bytecode \
+            -r requirements.lock >>"$log" 2>&1; then
+        "$uv" pip install --python .venv/bin/python --no-deps -e . >>"$log" 2>&1 \
+            || fail "installation du paquet bot échouée — journal : $log"
+        say "dépendances installées avec uv"
+    else
+        [ -n "$uv" ] && say "uv a échoué (journal : $log) — installation avec pip"
+        pipi --upgrade "pip==24.0" || fail "mise à jour de pip impossible (accès à PyPI ?) — journal : $log"
+        pipi -r requirements.lock || fail "installation des dépendances échouée (accès à PyPI ?) — journal : $log"
+        pipi --no-deps -e . || fail "installation du paquet bot échouée — journal : $log"
+        say "dépendances installées avec pip"
+    fi
     echo "$want" > "$stamp"
 fi
 
 # 3. The Rasa model (re-trained only when config, domain or data changed)
+say "modèle Rasa"
 .venv/bin/python -m bot train || fail "l'entraînement du modèle a échoué : voir le message ci-dessus"
 say "prêt."
