@@ -6,7 +6,7 @@ The routing table (rules are tried in order; the first that applies decides):
 |------|------|--------|
 | R0 | no usable text / no intent | no offer, no question |
 | R1 | the NLU's best intent is not a situation (greeting, FAQ, out of scope, ...), or a situation below ASK_THRESHOLD, and no question is pending | no offer — never a guess (the dialogue's fallback asks to rephrase) |
-| R2 | best intent is `situation_<offer>` with confidence ≥ ROUTE_THRESHOLD and ahead of the next situation by ≥ MARGIN | that offer (then R5) |
+| R2 | best intent is `situation_<offer>` with confidence ≥ ROUTE_THRESHOLD and ahead of every other reading — the next situation, and the best non-situation intent (a question, small talk, out of scope) — by ≥ MARGIN | that offer (then R5) |
 | R3 | best intent is a situation, but below R2's bar and ≥ ASK_THRESHOLD | question `disambiguate` between the likely offers |
 | R4 | a project without deciding facts (`describe_project`, an answer, an unsure situation) | the answers decide: `disambiguate`/`creation_step`/`existing_goal`/`youth_profile` give the offer, `stage` = reprise gives `reprise-cooperative`; otherwise the next missing question (`stage` first; a young person or a student skips to `youth_profile`) |
 | R5 | refinement of an offer by age | `cjs` is for 16–18: an older person (≤ 25) is sent to `reve-et-realise` |
@@ -84,6 +84,12 @@ def _situations(facts: Facts, catalogue: Catalogue) -> list[tuple[str, float]]:
     return result
 
 
+def _best_other_reading(facts: Facts, top: str) -> float:
+    """The confidence of the best non-situation reading (a greeting, a question, out of scope…)."""
+    return next((c for i, c in facts.ranking
+                 if i not in (top, FALLBACK_INTENT) and not i.startswith("situation_")), 0.0)
+
+
 def _top_intent(facts: Facts) -> tuple[str | None, float]:
     """The best real intent: Rasa's FallbackClassifier puts `nlu_fallback` above it."""
     for intent, confidence in facts.ranking:
@@ -114,7 +120,8 @@ def route(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
 
     # R2 (+R5): a confident situation intent decides.
     if top_offer and top_offer not in facts.rejected:
-        second = next((c for o, c in situations if o != top_offer), 0.0)
+        second = max(next((c for o, c in situations if o != top_offer), 0.0),
+                     _best_other_reading(facts, intent))
         if confidence >= ROUTE_THRESHOLD and confidence - second >= MARGIN:
             return _refine_by_age(result(top_offer, confidence, "R2"), facts, catalogue, result)
 

@@ -57,7 +57,10 @@ def train(force: bool = False) -> int:
     cmd = [sys.executable, "-m", "rasa", "train", "--config", "config.yml",
            "--domain", "domain.yml", "--data", *TRAINING_DIRS,
            "--out", str(settings.MODELS_DIR), "--fixed-model-name", settings.MODEL_NAME,
-           "--force"]
+           "--force",
+           # Rasa's data validation (≈ 15 s) runs in the test suite instead
+           # (tests/test_nlu_data.py), not at every set-up.
+           "--skip-validation"]
     code = subprocess.call(cmd, cwd=settings.ROOT, env=env)
     if code == 0:
         fingerprint_file().write_text(wanted + "\n")

@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _examples(intent):
-    for path in (ROOT / "data/nlu").glob("*.yml"):
+    """Every training example of `intent`, whichever file of data/nlu holds it."""
+    examples = []
+    for path in sorted((ROOT / "data/nlu").glob("*.yml")):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if block.get("intent") == intent:
-                return [re.sub(r"^- ", "", line.strip()) for line in
-                        block["examples"].splitlines() if line.strip()]
-    return []
+                examples += [re.sub(r"^- ", "", line.strip()) for line in
+                             block["examples"].splitlines() if line.strip()]
+    return examples
 
 
 @pytest.mark.parametrize("intent", sorted(COMMAND_INTENTS))

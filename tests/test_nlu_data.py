@@ -113,3 +113,14 @@ def test_every_situation_is_also_taught_with_long_messages():
             words = [len(l.split()) for l in lines]
             assert sum(w > 40 for w in words) >= 0.25 * len(words), intent
             assert any(w > 100 for w in words), intent
+
+
+def test_rasa_finds_nothing_wrong_in_domain_rules_stories_and_data():
+    """What `rasa train` would check (training skips it to set up faster)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml",
+                          "--domain", "domain.yml", "--data", "data/nlu", "data/rules",
+                          "data/stories"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

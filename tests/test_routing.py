@@ -43,6 +43,16 @@ def test_small_talk_and_questions_never_route_even_when_sure(intent):
     assert result.offer is None and result.next_question is None and result.rule == "R1"
 
 
+@pytest.mark.parametrize("other", ["out_of_scope", "faq_scop", "greet", "describe_project"])
+def test_a_situation_barely_ahead_of_another_kind_of_reading_is_asked_not_routed(other):
+    top = ROUTE_THRESHOLD + 0.05
+    result = route(facts(("situation_forme_juridique", top), (other, top - MARGIN + 0.05),
+                         ("situation_cooperation", 0.01)))
+    assert result.offer is None and result.rule != "R2"
+    clear = route(facts(("situation_forme_juridique", top), (other, top - MARGIN - 0.05)))
+    assert clear.offer.id == "forme-juridique" and clear.rule == "R2"
+
+
 def test_no_intent_gives_nothing():
     result = route(facts())
     assert result.offer is None and result.rule == "R0"
