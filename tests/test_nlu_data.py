@@ -1,6 +1,8 @@
 """The training data is product: coverage, consistency with the domain, and a held-out dev set."""
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -117,10 +119,7 @@ def test_every_situation_is_also_taught_with_long_messages():
 
 def test_rasa_finds_nothing_wrong_in_domain_rules_stories_and_data():
     """What `rasa train` would check (training skips it to set up faster)."""
-    import subprocess
-    import sys
-
-    run = subprocess.run([sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml",
-                          "--domain", "domain.yml", "--data", "data/nlu", "data/rules",
-                          "data/stories"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml",
+               "--domain", "domain.yml", "--data", "data/nlu", "data/rules", "data/stories"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
