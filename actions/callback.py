@@ -8,13 +8,28 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.callback import (CONSENT_TEXT, CORRECTABLE, PATIENCE, is_question, lead_draft,
-                          read_details, required_slots, split_name, summary)
-from bot.contact import (check_commune, check_consent, check_email, check_name, check_phone,
-                         check_summary)
+from bot.callback.form import (
+    CONSENT_TEXT,
+    CORRECTABLE,
+    PATIENCE,
+    is_question,
+    lead_draft,
+    read_details,
+    required_slots,
+    split_name,
+    summary,
+)
+from bot.callback.validators import (
+    check_commune,
+    check_consent,
+    check_email,
+    check_name,
+    check_phone,
+    check_summary,
+)
 from bot.leads.outbox import submit
 from bot.leads.service import get_repository
-from bot.notify import notify_in_background
+from bot.workspace.notify import notify_in_background
 
 log = logging.getLogger(__name__)
 CONSENT_BUTTONS = [{"title": "Oui, j'accepte", "payload": "oui"},

@@ -4,13 +4,20 @@ from __future__ import annotations
 from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, FollowupAction, Restarted, SlotSet
 
-from bot.commands import (DESTRUCTIVE, confirmation_buttons, confirmation_question,
-                          erased_message, is_explicit_yes, kept_message)
 from bot.leads.service import get_repository
-from bot.privacy import erase_conversation
+from bot.orientation.commands import (
+    DESTRUCTIVE,
+    confirmation_buttons,
+    confirmation_question,
+    erased_message,
+    is_explicit_yes,
+    kept_message,
+)
+from bot.orientation.routing import SITUATION_PREFIX
+from bot.workspace.privacy import erase_conversation
 
 # After "no", a message that was really a project is oriented at once.
-PROJECT_INTENTS_PREFIX = ("situation_", "describe_project")
+PROJECT_INTENTS_PREFIX = (SITUATION_PREFIX, "describe_project")
 
 
 def _register(tracker) -> str:

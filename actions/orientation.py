@@ -1,4 +1,5 @@
-"""Orientation actions: read the tracker, ask `bot.routing`, say what `bot.replies` renders."""
+"""Orientation actions: read the tracker, ask `bot.orientation.routing`, say what
+`bot.orientation.replies` renders."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +9,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.facts import facts_from_parse
-from bot.questions import ANSWER_SLOTS
-from bot.replies import MESSAGING_CHANNELS, orientation_messages
-from bot.routing import Orientation, reorient, route
-from bot.text import PROBLEM_REPLIES, clean, register_of
+from bot.orientation.facts import facts_from_parse
+from bot.orientation.questions import ANSWER_SLOTS
+from bot.orientation.replies import MESSAGING_CHANNELS, orientation_messages
+from bot.orientation.routing import Orientation, reorient, route
+from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
 
 # Intents whose message is an answer to a question (the answers given so far still count).
 ANSWER_INTENTS = {"choose", "inform"}
@@ -131,10 +132,10 @@ class ActionReorient(Action):
 
 
 def _keep_for_review(tracker: Tracker) -> None:
-    """Every misunderstood message is kept for advisors to label (page « Messages incompris »), read by the
-    organisation of the offer the conversation was routed to (none yet: admins only)."""
-    from bot.catalogue import get_catalogue
+    """Every misunderstood message is kept for advisors to label (page « Messages incompris »),
+    read by the organisation of the offer the conversation was routed to (none yet: admins only)."""
     from bot.leads.service import get_repository
+    from bot.orientation.catalogue import get_catalogue
 
     message = tracker.latest_message
     try:

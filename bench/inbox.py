@@ -14,12 +14,12 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from bot.advisors import Advisors
-from bot.catalogue import get_catalogue
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.models import Lead
 from bot.leads.repository import LeadRepository
-from bot.web.app import create_app
+from bot.orientation.catalogue import get_catalogue
+from bot.workspace.advisors import Advisors
+from bot.workspace.web.app import create_app
 
 
 def main() -> None:

@@ -242,9 +242,10 @@ class Runner:
 
 
 def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                if l.startswith("model name")), platform.processor())
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    mem = next(int(line.split()[1]) for line in open("/proc/meminfo")
+               if line.startswith("MemTotal"))
     return (f"{os.cpu_count()} CPU ({cpu}), {mem / 1024 ** 2:.1f} GiB RAM, "
             f"Python {platform.python_version()}, "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -376,11 +377,11 @@ def main() -> None:
             targets[name] = url
         for s in started:
             print(f"{s.kind}: start-up to first answer {s.wait():.1f} s", flush=True)
-        for name, url in targets.items():   # warm each target up (first predictions build graphs)
+        for url in targets.values():   # warm each target up (first predictions build graphs)
             for i in range(5):
                 procs.say(url, f"load-warmup-{i}",
                           "on voudrait reprendre la boîte de notre patron en SCOP")
-        texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+        texts = [json.loads(line)["text"] for line in settings.DEV_SET.open(encoding="utf-8")]
         print(f"machine: {info['machine']}; targets: {targets}", flush=True)
         results = asyncio.run(bench(args, targets, texts))
         info["rss_mb"] = {s.kind: s.rss() for s in started}

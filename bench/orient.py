@@ -24,10 +24,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cli", action="store_true", help="also time `bot orient --jsonl`")
     args = parser.parse_args()
-    texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+    texts = [json.loads(line)["text"] for line in settings.DEV_SET.open(encoding="utf-8")]
 
     started = time.perf_counter()
-    from bot.orient import Orienter
+    from bot.orientation.orient import Orienter
 
     orienter = Orienter()
     load = time.perf_counter() - started
@@ -60,8 +60,8 @@ def cli(texts: list[str]) -> None:
                                "--stats"], cwd=settings.ROOT, capture_output=True, text=True,
                               check=True)
         wall = time.perf_counter() - started
-    stats = [re.sub(r"\x1b\[[0-9;]*m", "", l) for l in done.stderr.splitlines()
-             if "textes/s" in l]
+    stats = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in done.stderr.splitlines()
+             if "textes/s" in line]
     print(f"bot orient --jsonl ({len(texts)} texts): {stats[-1] if stats else '?'}; "
           f"whole command {wall:.1f} s, model load included")
 

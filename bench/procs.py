@@ -96,7 +96,7 @@ class Servers:
                 env=dict(env, BOUSSOLE_TIMINGS=f"{timings}.actions.json") if timings else env,
                 stdout=open(self.tmp / "actions.log", "wb"), stderr=subprocess.STDOUT)
         if tracker == "sqlite":
-            lines.append("tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+            lines.append("tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
                          "  dialect: sqlite\n"
                          f"  db: {self.tmp / 'tracker.db'}\n")
         endpoints.write_text("".join(lines) or "{}\n")

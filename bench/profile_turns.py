@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import load  # noqa: E402
+
 from bot import settings  # noqa: E402
 
 SERVERS = {"embedded": ("http://127.0.0.1:5205", True), "bare": ("http://127.0.0.1:5305", False),
@@ -49,7 +50,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=40)
     parser.add_argument("--only", help="comma-separated: embedded,bare,bare-sqlite")
     args = parser.parse_args()
-    texts = [json.loads(l)["text"] for l in settings.DEV_SET.open(encoding="utf-8")]
+    texts = [json.loads(line)["text"] for line in settings.DEV_SET.open(encoding="utf-8")]
     for kind, (url, actions) in SERVERS.items():
         if args.only and kind not in args.only.split(","):
             continue
@@ -69,7 +70,7 @@ def main() -> None:
             continue
         print(f"  per turn ({turns:.0f} turns handled), "
               "wall ms / CPU ms of the Rasa process, calls:")
-        for i, d in enumerate(delta(a, b) for a, b in zip(after, before)):
+        for i, d in enumerate(delta(a, b) for a, b in zip(after, before, strict=False)):
             if i:
                 print("  action server process (wall ms, CPU ms, calls per turn):")
             for name, v in sorted(d.items(), key=lambda kv: -kv[1]["wall_s"]):

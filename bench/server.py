@@ -65,7 +65,7 @@ def main() -> None:
                BOUSSOLE_OUTBOX=str(tmp / "outbox"))
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ACTIONS_PORT}/webhook\n"
-                         "tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+                         "tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
                          "  dialect: sqlite\n"
                          f"  db: {tmp / 'tracker.db'}\n")
     started = time.perf_counter()

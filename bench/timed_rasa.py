@@ -125,12 +125,14 @@ def apply_wins(wins: set[str]) -> None:
     schema — validate the action server's answers with one compiled jsonschema validator instead
              of `jsonschema.validate()`, which re-checks Rasa's big response schema against the
              meta-schema on every call (≈ 40 ms of CPU per custom action call here). Measured
-             here first; now part of the product (bot/rasa_fixes.py), applied from there;
+             here first; now part of the product (bot/rasa_ext/rasa_fixes.py), applied from there;
     sqlite — SQLite tracker store in WAL mode with synchronous=NORMAL (no fsync per turn)."""
     from rasa.core import tracker_store
 
     if "schema" in wins:
-        from bot import rasa_fixes   # the product's fix (also loaded through credentials.yml)
+        from bot.rasa_ext import (
+            rasa_fixes,  # the product's fix (also loaded through credentials.yml)
+        )
 
         rasa_fixes.apply()
     if "sqlite" in wins:

@@ -7,7 +7,7 @@ import sys
 import time
 
 from bot import settings
-from bot.catalogue import CatalogueError, get_catalogue
+from bot.orientation.catalogue import CatalogueError, get_catalogue
 
 
 def _print_json(obj) -> None:
@@ -15,7 +15,7 @@ def _print_json(obj) -> None:
 
 
 def cmd_orient(args) -> int:
-    from bot.orient import Orienter
+    from bot.orientation.orient import Orienter
 
     get_catalogue()  # fail fast, before the model loads, on a broken catalogue
     orienter = Orienter()
@@ -49,8 +49,8 @@ def cmd_orient(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from bot.evaluate import blind_set, evaluate, format_report
-    from bot.orient import Orienter
+    from bot.orientation.evaluate import blind_set, evaluate, format_report
+    from bot.orientation.orient import Orienter
 
     orienter = Orienter()
     if args.file:
@@ -69,15 +69,15 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from bot.train import train
+    from bot.ops.train import train
 
     return train(force=args.force)
 
 
 def cmd_check(args) -> int:
     catalogue = get_catalogue(args.file)
-    from bot.questions import load_questions
-    from bot.territory import get_territory
+    from bot.orientation.questions import load_questions
+    from bot.orientation.territory import get_territory
 
     load_questions()
     print(f"Catalogue valide : {len(catalogue.offers)} offres, "
@@ -87,7 +87,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_lookups(args) -> int:
-    from bot import lookups
+    from bot.orientation import lookups
 
     if args.write:
         lookups.write()
@@ -137,7 +137,7 @@ def parse_duration(text: str):
 
 
 def cmd_purge(args) -> int:
-    from bot.privacy import purge_tracker_events
+    from bot.workspace.privacy import purge_tracker_events
 
     removed = _repository().purge(args.older_than)
     events = purge_tracker_events(args.older_than.total_seconds())
@@ -158,7 +158,7 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def cmd_advisors(args) -> int:
-    from bot.advisors import AccountError, Advisors
+    from bot.workspace.advisors import AccountError, Advisors
 
     advisors = Advisors(_repository())
     try:
@@ -188,11 +188,11 @@ def cmd_advisors(args) -> int:
 def cmd_web(args) -> int:
     import uvicorn
 
-    from bot.advisors import Advisors
-    from bot.web.app import create_app
+    from bot.workspace.advisors import Advisors
+    from bot.workspace.web.app import create_app
 
     json_logs = False
-    from bot.logs import configure, json_logs_wanted
+    from bot.ops.logs import configure, json_logs_wanted
     if json_logs_wanted():
         configure("web")
         json_logs = True
@@ -213,7 +213,7 @@ def cmd_web(args) -> int:
 
 
 def cmd_cluster(args) -> int:
-    from bot import cluster
+    from bot.ops import cluster
 
     return cluster.main(args.action, args.dir, args.port_offset, args.json)
 
@@ -221,7 +221,7 @@ def cmd_cluster(args) -> int:
 def cmd_deploy(args) -> int:
     from pathlib import Path
 
-    from bot import deploy
+    from bot.ops import deploy
 
     try:
         endpoints, credentials = deploy.write(Path(args.out))
@@ -233,7 +233,7 @@ def cmd_deploy(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from bot.chat import chat
+    from bot.ops.chat import chat
 
     return chat(args.url, args.sender)
 

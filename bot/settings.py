@@ -24,7 +24,7 @@ MAX_MESSAGE_CHARS = int(os.environ.get("BOUSSOLE_MAX_MESSAGE_CHARS", "2000"))
 
 # Input limits, on every channel (docs/exploitation.md, « Entrées bornées »).
 # Longer messages are refused with a polite answer, never parsed, stored or logged; the widget's
-# /chat proxy (bot/web) refuses the same length.
+# /chat proxy (bot/workspace/web) refuses the same length.
 MAX_INPUT_CHARS = int(os.environ.get("BOUSSOLE_MAX_INPUT_CHARS", "10000"))
 # A REST body is refused (413) before JSON parsing beyond this: a 10 000-character message fits
 # even fully \u-escaped (12 bytes per character for emoji), with room for the envelope.

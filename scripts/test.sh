@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Sets up Boussole ESS if needed (Python 3.10, .venv, exact dependencies, trained model),
-# then runs the whole test suite: unit tests, the trained model on the held-out dev set, and
+# then lints the code (ruff, configured in pyproject.toml: any finding fails), then runs the
+# whole test suite: unit tests, the trained model on the held-out dev set, and
 # a conversation with the real Rasa and action servers on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+.venv/bin/python -m ruff check . \
+    || { echo "[boussole] ERREUR : ruff signale des problèmes (voir ci-dessus)" >&2; exit 1; }
 # Browser tests use Debian's Chromium (Playwright drives it; no browser download).
 if [ ! -x /usr/bin/chromium ]; then
     echo "[boussole] Chromium absent : installation du paquet Debian « chromium »…" >&2

@@ -10,7 +10,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,14 +18,14 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 @pytest.fixture(scope="session")
 def catalogue():
-    from bot.catalogue import load_catalogue
+    from bot.orientation.catalogue import load_catalogue
 
     return load_catalogue()
 
 
 @pytest.fixture(scope="session")
 def orienter():
-    from bot.orient import Orienter
+    from bot.orientation.orient import Orienter
 
     return Orienter()
 
@@ -94,7 +93,7 @@ def rasa_server(tmp_path_factory, platforms):
     endpoints = tmp / "endpoints.yml"
     tracker_db = tmp / "tracker.db"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-                         "tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+                         "tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
                          "  dialect: sqlite\n"
                          f"  db: {tracker_db}\n")
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",

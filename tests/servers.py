@@ -16,7 +16,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
-
 from loopback import free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +124,7 @@ def rasa_and_actions(tmp: Path, env: dict[str, str] | None = None,
             action_url = f"{proxy}/webhook"
         endpoints = tmp / "endpoints.yml"
         endpoints.write_text(f"action_endpoint:\n  url: {action_url}\n"
-                             "tracker_store:\n  type: bot.trackers.CachedSQLTrackerStore\n"
+                             "tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
                              f"  dialect: sqlite\n  db: {tracker_db}\n")
         rasa = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--model", str(ROOT / "models/boussole.tar.gz"),

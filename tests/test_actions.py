@@ -113,6 +113,7 @@ def test_greeting_in_the_persons_register():
 
 def test_misunderstood_messages_are_kept_for_review(database):
     from sqlalchemy import select
+
     from bot.leads.models import MisunderstoodMessage
 
     run(ActionFallback(), tracker("gloubiboulga", "nlu_fallback", 0.3,

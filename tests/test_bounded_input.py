@@ -18,7 +18,7 @@ import time
 import httpx
 import pytest
 
-from bot import rasa_fixes
+from bot.rasa_ext import rasa_fixes
 
 rasa_fixes.apply()
 
@@ -52,7 +52,7 @@ def _post(url: str, **kwargs) -> httpx.Response:
 
 def _answers():
     """The refusals' words (imported here, so that each test fails on its own without them)."""
-    from bot.channels import limits
+    from bot.rasa_ext.channels import limits
 
     return limits
 
@@ -94,7 +94,7 @@ def test_the_nlu_reads_a_bounded_prefix_and_the_parse_keeps_the_whole_text():
 def test_log_records_quote_only_an_excerpt(caplog):
     import structlog
 
-    from bot.logs import shorten_log_records, shorten_structlog_values
+    from bot.ops.logs import shorten_log_records, shorten_structlog_values
 
     shorten_log_records()
     text = long_text(9000, "MARQUEUR-FIN")

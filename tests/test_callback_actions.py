@@ -3,8 +3,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.callback import (ActionCorrect, ActionSubmitLead, ActionSummary,
-                              ValidateContactForm)
+from actions.callback import ActionCorrect, ActionSubmitLead, ActionSummary, ValidateContactForm
 from bot.leads import service
 
 
@@ -108,7 +107,7 @@ def test_submitting_twice_writes_one_lead_and_gives_its_reference():
 
 
 def test_the_lead_carries_clean_facts():
-    from bot.callback import lead_draft
+    from bot.callback.form import lead_draft
     draft = lead_draft("u", "1", {**SLOTS, "legal_form": "scop", "age": "17 ans"})
     assert draft["legal_form"] == "SCOP" and draft["youth"] is True
     assert draft["confidence"] == 0.9 and draft["consent_version"]
@@ -116,8 +115,8 @@ def test_the_lead_carries_clean_facts():
 
 def test_database_down_tells_the_truth_and_keeps_the_lead(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
-    from bot.leads.repository import LeadRepository
     from bot.leads.db import make_engine, session_factory
+    from bot.leads.repository import LeadRepository
     monkeypatch.setattr(service, "_repository", LeadRepository(
         session_factory(make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))))
     dispatcher = CollectingDispatcher()

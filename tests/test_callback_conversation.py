@@ -42,7 +42,8 @@ def test_whole_call_back_request_with_a_question_in_the_middle(rasa_server):
     reference = next(w for w in _texts(done).replace(".", " ").split() if w.startswith("ESS-"))
     again = say("/confirm")  # the same confirmation twice
     assert reference in _texts(again)
-    [lead] = [l for l in _leads(rasa_server.database_url) if l["conversation_id"] == "callback-1"]
+    [lead] = [lead for lead in _leads(rasa_server.database_url)
+              if lead["conversation_id"] == "callback-1"]
     assert lead["reference"] == reference and lead["offer_id"] == "reprise-cooperative"
     assert lead["first_name"] == "Léa" and lead["last_name"] == "Martin"
     assert lead["commune_insee"] == "42095" and lead["on_territory"] in (1, True)
@@ -76,13 +77,14 @@ def test_erasing_my_data_removes_lead_and_conversation(rasa_server):
     say("paul.durand@example.org")
     say("oui")
     assert "ESS-" in _texts(say("/confirm"))
-    assert any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
+    assert any(lead["conversation_id"] == "callback-3" for lead in _leads(rasa_server.database_url))
     asked = say("supprimer mes données")
     assert "Voulez-vous vraiment effacer" in _texts(asked)
-    assert any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
+    assert any(lead["conversation_id"] == "callback-3" for lead in _leads(rasa_server.database_url))
     erased = say("oui")
     assert "ont été effacées" in _texts(erased)
-    assert not any(l["conversation_id"] == "callback-3" for l in _leads(rasa_server.database_url))
+    assert not any(lead["conversation_id"] == "callback-3"
+                   for lead in _leads(rasa_server.database_url))
 
 
 def test_contact_details_never_reach_the_logs(rasa_server):

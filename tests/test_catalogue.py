@@ -1,4 +1,4 @@
-"""The offer catalogue: the 18 offers of the spec, and clear errors on a broken file."""
+"""The offer catalogue: the 18 offers of data/offers.yml, and clear errors on a broken file."""
 import subprocess
 import sys
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalogue import PHASES, CatalogueError, load_catalogue
+from bot.orientation.catalogue import PHASES, CatalogueError, load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_OFFERS = {
@@ -84,7 +84,7 @@ def test_cli_reports_a_broken_catalogue_in_one_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "bot", "check", "--file", str(path)],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2
-    lines = [l for l in run.stderr.splitlines() if l.strip()]
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "ideation" in lines[0] and "phase" in lines[0]
 
 

@@ -4,10 +4,10 @@ import logging
 
 import pytest
 
-from bot.channels.messenger import MessengerInput, signature_ok
-from bot.channels.render import choice_payload, numbered_choices, split_text
-from bot.channels.telegram import TelegramInput
-from bot.channels.twilio import TwilioInput, twilio_signature
+from bot.rasa_ext.channels.messenger import MessengerInput, signature_ok
+from bot.rasa_ext.channels.render import choice_payload, numbered_choices, split_text
+from bot.rasa_ext.channels.telegram import TelegramInput
+from bot.rasa_ext.channels.twilio import TwilioInput, twilio_signature
 
 BUTTONS = [{"title": "Être rappelé·e", "payload": "/request_callback"},
            {"title": "Ce n'est pas ça", "payload": "/not_this"},
@@ -78,7 +78,7 @@ def test_signatures_match_the_platforms_own_computation():
 def test_the_flood_guard_counts_each_conversation_on_its_own(monkeypatch):
     import time
 
-    from bot.channels.base import FloodGuard
+    from bot.rasa_ext.channels.base import FloodGuard
 
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])

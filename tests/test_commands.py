@@ -5,9 +5,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.commands import (COMMAND_INTENTS, confirmation_question, erased_message,
-                          is_command_message, is_explicit_yes, kept_message,
-                          without_unsure_commands)
+from bot.orientation.commands import (
+    COMMAND_INTENTS,
+    confirmation_question,
+    erased_message,
+    is_command_message,
+    is_explicit_yes,
+    kept_message,
+    without_unsure_commands,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

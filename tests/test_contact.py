@@ -1,8 +1,15 @@
 """Contact details: clean values, or a French re-ask that says what to type."""
 import pytest
 
-from bot.contact import (check_commune, check_consent, check_email, check_name, check_phone,
-                         check_summary, format_phone)
+from bot.callback.validators import (
+    check_commune,
+    check_consent,
+    check_email,
+    check_name,
+    check_phone,
+    check_summary,
+    format_phone,
+)
 
 
 @pytest.mark.parametrize("text, value", [

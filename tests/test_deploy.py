@@ -6,8 +6,8 @@ import stat
 import pytest
 import yaml
 
-from bot import deploy
-from bot.logs import JsonFormatter, redact
+from bot.ops import deploy
+from bot.ops.logs import JsonFormatter, redact
 
 ENV = {"TRACKER_STORE_URL": "postgresql://rasa:s3cret@db.local:5433/conversations",
        "REDIS_URL": "redis://:r3dis@cache.local:6380/0",
@@ -20,16 +20,17 @@ def test_production_endpoints_come_from_the_environment(tmp_path):
     endpoints = yaml.safe_load(endpoints_file.read_text())
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5150/webhook"
     assert endpoints["tracker_store"] == {
-        "type": "bot.trackers.StrictSQLTrackerStore", "dialect": "postgresql",
+        "type": "bot.rasa_ext.trackers.StrictSQLTrackerStore", "dialect": "postgresql",
         "url": "db.local", "port": 5433, "db": "conversations", "username": "rasa",
         "password": "s3cret"}
     lock = endpoints["lock_store"]
-    assert lock["type"] == "bot.locks.AtomicRedisLockStore"
+    assert lock["type"] == "bot.rasa_ext.locks.AtomicRedisLockStore"
     assert (lock["url"], lock["port"], lock["password"], lock["db"]) == \
         ("cache.local", 6380, "r3dis", 1)
     credentials = yaml.safe_load(credentials_file.read_text())
     assert "rest" not in credentials
-    assert credentials["bot.guarded_rest.GuardedRestInput"] == {"limit": 12, "window": 30.0}
+    rest = credentials["bot.rasa_ext.guarded_rest.GuardedRestInput"]
+    assert rest == {"limit": 12, "window": 30.0}
     # They hold passwords: readable by their owner only.
     for path in (endpoints_file, credentials_file):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -128,7 +128,7 @@ def test_erasing_a_conversation_removes_its_leads_and_history(repo, db_url):
     repo.record_misunderstood("erase", "blabla", [{"name": "greet", "confidence": 0.2}])
     assert repo.erase_conversation("erase") == 1
     with session_factory(make_engine(db_url))() as s:
-        assert [l.conversation_id for l in s.scalars(select(Lead))] == ["keep"]
+        assert [lead.conversation_id for lead in s.scalars(select(Lead))] == ["keep"]
         assert s.scalar(select(func.count()).select_from(StatusChange)) == 1
 
 
@@ -137,14 +137,14 @@ def test_purge_removes_only_old_leads(repo):
     repo.save(draft("old", created_at=old.isoformat()))
     repo.save(draft("new"))
     assert repo.purge(timedelta(days=365)) == 1
-    assert [l.conversation_id for l in repo.list()] == ["new"]
+    assert [lead.conversation_id for lead in repo.list()] == ["new"]
 
 
 def test_leads_are_sorted_by_qualification_then_age(repo):
     repo.save(draft("incomplete", consent_version=None))
     repo.save(draft("qualified-new"))
     repo.save(draft("qualified-old", created_at="2026-01-02T09:00:00+00:00"))
-    assert [l.conversation_id for l in repo.list()] == [
+    assert [lead.conversation_id for lead in repo.list()] == [
         "qualified-old", "qualified-new", "incomplete"]
 
 
@@ -161,7 +161,7 @@ def test_csv_opens_in_a_french_spreadsheet_and_neutralises_formulas(repo):
 
 def test_jsonl_export_has_every_field_an_advisor_needs(repo):
     repo.save(draft())
-    [row] = [json.loads(l) for l in to_jsonl(repo.list()).splitlines()]
+    [row] = [json.loads(lead) for lead in to_jsonl(repo.list()).splitlines()]
     for key in ("reference", "offer_id", "facts", "score", "level", "consent_version",
                 "transcript", "alternatives", "explanation", "commune_insee"):
         assert row[key] not in (None, "", {}), key
@@ -178,7 +178,7 @@ def test_a_lead_survives_a_database_outage(tmp_path, db_url):
     working = LeadRepository(session_factory(make_engine(db_url)))
     again = submit(draft("other"), working, outbox)
     assert again.status == "saved" and outbox.pending() == []
-    assert {l.conversation_id for l in working.list()} == {"conv-1", "other"}
+    assert {lead.conversation_id for lead in working.list()} == {"conv-1", "other"}
     assert outbox.drain(working) == 0
 
 
@@ -199,7 +199,8 @@ def test_cli_lists_and_exports(tmp_path, db_url):
 
 def test_purge_removes_old_conversation_events(tmp_path):
     from sqlalchemy import create_engine
-    from bot.privacy import purge_tracker_events
+
+    from bot.workspace.privacy import purge_tracker_events
 
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     engine = create_engine(url, future=True)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from loopback import free_port
 
 pytestmark = pytest.mark.server

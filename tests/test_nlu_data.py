@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from bot import lookups
-from bot.routing import intent_of_offer
+from bot.orientation import lookups
+from bot.orientation.routing import intent_of_offer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,8 +18,8 @@ def _nlu():
     for path in sorted((ROOT / "data/nlu").glob("*.yml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             if "intent" in item:
-                lines = [l.strip()[2:] for l in item["examples"].splitlines()
-                         if l.strip().startswith("- ")]
+                lines = [line.strip()[2:] for line in item["examples"].splitlines()
+                         if line.strip().startswith("- ")]
                 examples.setdefault(item["intent"], []).extend(lines)
     return examples
 
@@ -54,15 +54,17 @@ def test_domain_rules_and_data_agree(catalogue):
 
 
 def test_dev_set_is_held_out_from_the_training_situations():
-    trained = {_plain(l) for intent, lines in _nlu().items() for l in lines
+    trained = {_plain(line) for intent, lines in _nlu().items() for line in lines
                if intent.startswith("situation_") or intent == "describe_project"}
-    rows = [json.loads(l) for l in (ROOT / "tests/data/orient_dev.jsonl").open(encoding="utf-8")]
+    dev_set = ROOT / "tests/data/orient_dev.jsonl"
+    rows = [json.loads(line) for line in dev_set.open(encoding="utf-8")]
     assert len(rows) >= 200
     assert not [r["text"] for r in rows if r["text"].strip().lower() in trained]
 
 
 def test_dev_set_covers_every_offer_every_register_and_messages_not_to_route(catalogue):
-    rows = [json.loads(l) for l in (ROOT / "tests/data/orient_dev.jsonl").open(encoding="utf-8")]
+    dev_set = ROOT / "tests/data/orient_dev.jsonl"
+    rows = [json.loads(line) for line in dev_set.open(encoding="utf-8")]
     assert {r["offer"] for r in rows if r["offer"]} == set(catalogue.offers)
     assert {"clean", "informal", "sms", "no_accents", "typos", "franglais", "long",
             "short"} <= {r["register"] for r in rows}
@@ -80,9 +82,9 @@ def _near(text: str) -> str:
 
 
 def test_training_data_never_contains_a_blind_set_message():
-    from bot.evaluate import blind_set
+    from bot.orientation.evaluate import blind_set
 
-    trained = {_near(l) for lines in _nlu().values() for l in lines}
+    trained = {_near(line) for lines in _nlu().values() for line in lines}
     blind = blind_set()
     assert len(blind) >= 400
     assert not [r["text"] for r in blind if _near(r["text"]) in trained]
@@ -92,7 +94,7 @@ def test_the_blind_set_is_what_it_claims():
     """≥ 400 first messages, all offers, ≥ 60 must-not-route, long enough to mean e-mails."""
     from statistics import median
 
-    from bot.evaluate import blind_set
+    from bot.orientation.evaluate import blind_set
 
     rows = blind_set()
     words = [len(r["text"].split()) for r in rows]
@@ -102,7 +104,7 @@ def test_the_blind_set_is_what_it_claims():
 
 
 def _offers():
-    from bot.catalogue import load_catalogue
+    from bot.orientation.catalogue import load_catalogue
 
     return load_catalogue().offers
 
@@ -112,7 +114,7 @@ def test_every_situation_is_also_taught_with_long_messages():
     words, and some over 100."""
     for intent, lines in _nlu().items():
         if intent.startswith("situation_"):
-            words = [len(l.split()) for l in lines]
+            words = [len(line.split()) for line in lines]
             assert sum(w > 40 for w in words) >= 0.25 * len(words), intent
             assert any(w > 100 for w in words), intent
 

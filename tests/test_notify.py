@@ -5,10 +5,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 
-from bot.advisors import Advisors
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.repository import LeadRepository, confirmation_key
-from bot.notify import SmtpSettings, notify_new_lead
+from bot.workspace.advisors import Advisors
+from bot.workspace.notify import SmtpSettings, notify_new_lead
 
 
 class Inbox(Sink):

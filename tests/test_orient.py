@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import evaluate
+from bot.orientation.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"text", "offer", "confidence", "phase", "alternatives", "explanation", "next_question",
@@ -55,7 +55,7 @@ def test_jsonl_mode_prints_one_object_per_line_in_order(tmp_path):
     run = subprocess.run([sys.executable, "-m", "bot", "orient", "--jsonl", str(source)],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    rows = [json.loads(l) for l in run.stdout.splitlines()]
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["text"] for r in rows[:4]] == texts and len(rows) == 5
     assert [r["offer"] for r in rows[:4]] == ["forme-juridique", None, "beelys", "duplication"]
     assert rows[4]["offer"] is None and "ligne 5" in rows[4]["explanation"]
@@ -73,7 +73,7 @@ def test_routing_quality_on_the_held_out_dev_set(orienter):
 def test_routing_quality_on_the_blind_set_does_not_fall(orienter):
     """Figures reached on the blind set (tests/data/blind/, never used to pick examples):
     a fall below them fails. Re-measure with `python -m bot evaluate`."""
-    from bot.evaluate import blind_set
+    from bot.orientation.evaluate import blind_set
 
     report = evaluate(orienter=orienter, rows=blind_set())
     assert report["n"] >= 400

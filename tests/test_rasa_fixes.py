@@ -1,10 +1,10 @@
-"""The fixes to Rasa 3.6 in bot/rasa_fixes.py: same answers, same errors, readable logs."""
+"""The fixes to Rasa 3.6 in bot/rasa_ext/rasa_fixes.py: same answers, same errors, readable logs."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg import interpolator
 
-from bot import rasa_fixes
+from bot.rasa_ext import rasa_fixes
 
 rasa_fixes.apply()
 

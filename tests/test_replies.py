@@ -2,16 +2,16 @@
 import json
 import re
 
-from bot.facts import Facts
-from bot.replies import offer_card, orientation_messages, question_message
-from bot.routing import route
+from bot.orientation.facts import Facts
+from bot.orientation.replies import offer_card, orientation_messages, question_message
+from bot.orientation.routing import route
 
 
 def _route(*ranking, **kw):
     return route(Facts(intent=ranking[0][0], confidence=ranking[0][1], ranking=ranking, **kw))
 
 
-def test_offer_card_carries_the_custom_payload_of_the_spec(catalogue):
+def test_offer_card_carries_the_custom_payload_the_widget_reads(catalogue):
     orientation = _route(("situation_validation", 0.95))
     card = offer_card(orientation)
     assert card["custom"] == {"offer": {"id": "validation", "title": catalogue["validation"].title,
@@ -51,7 +51,7 @@ def test_nothing_to_say_for_small_talk():
 
 
 def test_answers_leading_to_a_rejected_offer_are_not_proposed_again():
-    from bot.routing import reorient
+    from bot.orientation.routing import reorient
     orientation = reorient(Facts(intent="situation_reprise_cooperative", confidence=0.99,
                                  ranking=(("situation_reprise_cooperative", 0.99),),
                                  rejected=("reprise-cooperative",)))

@@ -1,10 +1,16 @@
-"""The routing table (bot/routing.py), rule by rule, without any model."""
+"""The routing table (bot/orientation/routing.py), rule by rule, without any model."""
 import pytest
 
-from bot.facts import Facts, facts_from_parse
-from bot.questions import OTHER, load_questions
-from bot.routing import (ASK_THRESHOLD, MARGIN, ROUTE_THRESHOLD, intent_of_offer, reorient,
-                         route)
+from bot.orientation.facts import Facts, facts_from_parse
+from bot.orientation.questions import OTHER, load_questions
+from bot.orientation.routing import (
+    ASK_THRESHOLD,
+    MARGIN,
+    ROUTE_THRESHOLD,
+    intent_of_offer,
+    reorient,
+    route,
+)
 
 NOT_ROUTED = ["greet", "goodbye", "thanks", "affirm", "deny", "restart", "ask_human",
               "delete_my_data", "not_this", "bot_challenge", "out_of_scope", "faq_what_is_ess",

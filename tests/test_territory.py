@@ -1,7 +1,7 @@
 """Communes of the Métropole: recognised however people write them; others refused."""
 import pytest
 
-from bot.territory import get_territory, match_commune
+from bot.orientation.territory import get_territory, match_commune
 
 
 @pytest.mark.parametrize("text, name", [

@@ -2,14 +2,15 @@
 import pytest
 
 from bot import settings
-from bot.text import PROBLEM_REPLIES, clean, register_of
+from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
 
 
 @pytest.mark.parametrize("raw, problem", [
     ("", "empty"), ("   \n\t ", "empty"), (None, "empty"), ("🙂🙂🙂", "no_letters"),
     ("12345 !!!", "no_letters"), ("مرحبا، أريد إنشاء جمعية", "not_latin"),
     ("Привет, как дела", "not_latin"), ("Hello, can you help me with my taxes?", "foreign"),
-    ("Hola, necesito ayuda para encontrar trabajo", "foreign"), ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
+    ("Hola, necesito ayuda para encontrar trabajo", "foreign"),
+    ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
 ], ids=["empty", "spaces", "none", "emoji", "digits", "arabic", "cyrillic", "english",
         "spanish", "huge"])
 def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem):
@@ -36,7 +37,8 @@ def test_markup_and_sql_are_just_text():
 
 
 @pytest.mark.parametrize("text, register", [
-    ("salut tu peux m'aider ?", "tu"), ("Salut", "tu"), ("coucou !", "tu"), ("stp jveu créer ma boite", "tu"),
+    ("salut tu peux m'aider ?", "tu"), ("Salut", "tu"), ("coucou !", "tu"),
+    ("stp jveu créer ma boite", "tu"),
     ("t'as une idée ?", "tu"), ("Pourriez-vous m'aider ?", "vous"),
     ("Bonjour, notre association souhaite grandir", "vous"),
 ])
@@ -50,7 +52,7 @@ def test_the_register_stays_until_the_person_changes_it():
 
 
 def test_markup_is_not_read_but_a_lone_angle_bracket_is_kept():
-    from bot.text import without_markup
+    from bot.orientation.text import without_markup
 
     assert without_markup("<b>bonjour</b> notre asso") == "bonjour notre asso"
     assert without_markup("<script>alert(1)</script> aide") == "alert(1) aide"

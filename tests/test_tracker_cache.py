@@ -1,4 +1,5 @@
-"""The tracker store with recent conversations in memory (bot/trackers.py) loses and mixes nothing.
+"""The tracker store with recent conversations in memory (bot/rasa_ext/trackers.py) loses and
+mixes nothing.
 
 Each test runs the store against a real SQLite file, next to Rasa's own SQL store reading the
 same file: what one writes, the other reads, as two replicas would.
@@ -9,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
+from bot.rasa_ext.trackers import CachedSQLTrackerStore
 from bot.settings import ROOT
-from bot.trackers import CachedSQLTrackerStore
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,8 @@ def test_an_erased_conversation_is_not_served_from_memory(domain, db):
                                domain)
     run(store.save(tracker))
     assert run(store.retrieve("eve")) is not None
-    with sa.create_engine(f"sqlite:///{db}").begin() as connection:   # bot.privacy's erasure
+    # bot.workspace.privacy's erasure
+    with sa.create_engine(f"sqlite:///{db}").begin() as connection:
         connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'eve'"))
     assert run(store.retrieve("eve")) is None
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from starlette.testclient import TestClient
 
-from bot.advisors import Advisors
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.repository import LeadRepository, confirmation_key
-from bot.web.app import create_app
+from bot.workspace.advisors import Advisors
+from bot.workspace.web.app import create_app
 
 PASSWORD = "correct horse battery"
 
@@ -162,7 +162,7 @@ def test_misunderstood_messages_are_labelled_and_exported(app, repo):
     claire = login(app, "claire@sem.example")
     html = claire.get("/conseil/incompris").text
     assert "jveu ouvrir 1 2eme boutik a firminy" in html and "nlu_fallback (35 %)" in html
-    from bot.review import pending
+    from bot.workspace.review import pending
     ids = {m.text: m.id for m in pending(repo)}
     ids = [ids["jveu ouvrir 1 2eme boutik a firminy"], ids["azerty"]]
     token = csrf(claire, "/conseil/incompris")

@@ -10,15 +10,15 @@ from datetime import datetime
 
 import httpx
 import pytest
+from loopback import serve
 from sqlalchemy import create_engine, func, select, text
 from starlette.testclient import TestClient
+from test_web import PASSWORD, app, csrf, repo  # noqa: F401 - shared fixtures
 
-from bot.advisors import Advisors
 from bot.leads.models import Erasure, Feedback, Lead, MisunderstoodMessage
 from bot.leads.repository import confirmation_key
-from bot.web.app import create_app
-from loopback import serve
-from test_web import PASSWORD, app, csrf, repo  # noqa: F401 - shared fixtures
+from bot.workspace.advisors import Advisors
+from bot.workspace.web.app import create_app
 
 YEAR = datetime.now().year
 
@@ -153,7 +153,7 @@ def test_every_csv_cell_is_neutralised_even_the_transcript(app, repo):
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
     header, row = rows[0], rows[1]
     assert header[-1] == "transcript" and len(rows) == 2
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=False))
     assert cells["transcript"] == "'" + evil and cells["conversation_id"] == "'" + evil
     assert cells["first_name"] == "'@Léa" and cells["last_name"] == "'+Dupont"
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
@@ -173,7 +173,7 @@ def test_every_csv_cell_is_neutralised_even_the_transcript(app, repo):
     ("lea@asso-firminy.org / 06 12 34 56 78", "[e-mail] / [téléphone]"),
 ])
 def test_scrub_replaces_e_mails_and_phone_numbers(said, kept):
-    from bot.scrub import scrub
+    from bot.workspace.scrub import scrub
 
     assert scrub(said) == kept
 
@@ -185,7 +185,7 @@ def test_scrub_replaces_e_mails_and_phone_numbers(said, kept):
     "jveu ouvrir 1 2eme boutik a firminy",
 ])
 def test_scrub_keeps_ordinary_numbers(said):
-    from bot.scrub import scrub
+    from bot.workspace.scrub import scrub
 
     assert scrub(said) == said
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from bot.leads.models import Lead
 from bot.leads.statuses import LABELS
@@ -55,14 +55,15 @@ def to_csv(leads: Iterable[Lead]) -> str:
 
 
 def to_jsonl(leads: Iterable[Lead]) -> str:
-    return "".join(json.dumps(as_dict(l), ensure_ascii=False) + "\n" for l in leads)
+    return "".join(json.dumps(as_dict(lead), ensure_ascii=False) + "\n" for lead in leads)
 
 
 def to_table(leads: Iterable[Lead]) -> str:
     rows = [("Référence", "Reçu le", "Niveau", "Statut", "Offre", "Nom", "Commune")]
-    for l in leads:
-        rows.append((l.reference or "", l.created_at.strftime("%d/%m/%Y %H:%M"), l.level,
-                     LABELS.get(l.status, l.status), l.offer_id or "",
-                     f"{l.first_name or ''} {l.last_name or ''}".strip(), l.commune or ""))
+    for lead in leads:
+        rows.append((lead.reference or "", lead.created_at.strftime("%d/%m/%Y %H:%M"), lead.level,
+                     LABELS.get(lead.status, lead.status), lead.offer_id or "",
+                     f"{lead.first_name or ''} {lead.last_name or ''}".strip(), lead.commune or ""))
     widths = [min(28, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c[:w].ljust(w) for c, w in zip(r, widths)) for r in rows)
+    return "\n".join("  ".join(c[:w].ljust(w) for c, w in zip(r, widths, strict=False))
+                     for r in rows)

@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import case, func, or_, select
 
-from bot.catalogue import get_catalogue
 from bot.leads.models import Lead
 from bot.leads.qualification import LEVEL_ORDER
 from bot.leads.repository import LeadRepository
+from bot.orientation.catalogue import get_catalogue
 
 PAGE_SIZE = 25
 WAITING_WORKING_DAYS = 5
@@ -35,7 +35,7 @@ class Filters:
     page: int = 1
 
     @classmethod
-    def from_query(cls, params) -> "Filters":
+    def from_query(cls, params) -> Filters:
         """The filters of a query string; FilterError for a page or a date out of range."""
         values = {k: str(params.get(k, "") or "")[:100].replace("\x00", "") for k in
                   ("offer", "phase", "status", "commune", "channel", "since", "until", "youth",
@@ -122,6 +122,6 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
             ordered = ordered.offset((current - 1) * page_size).limit(page_size)
         leads = list(session.scalars(ordered))
     today = (now or datetime.now(timezone.utc)).date()
-    waiting = {l.id for l in leads if l.status == "nouveau"
-               and working_days_between(l.created_at.date(), today) > WAITING_WORKING_DAYS}
+    waiting = {lead.id for lead in leads if lead.status == "nouveau"
+               and working_days_between(lead.created_at.date(), today) > WAITING_WORKING_DAYS}
     return Page(leads, total, current, pages, waiting)

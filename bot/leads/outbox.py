@@ -9,14 +9,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings
+from bot.files import atomic_write
 from bot.leads.repository import LeadRepository
 
 
@@ -52,8 +54,8 @@ class Outbox:
     def pending(self) -> list[dict]:
         if not self.path.exists():
             return []
-        return [json.loads(l) for l in self.path.read_text(encoding="utf-8").splitlines()
-                if l.strip()]
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
 
     def drain(self, repository: LeadRepository) -> int:
         """Write the queued leads; keep those that still fail. Returns how many were written."""
@@ -68,10 +70,8 @@ class Outbox:
                     written += 1
                 except SQLAlchemyError:
                     left.append(draft)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(d, ensure_ascii=False, default=str) + "\n"
-                                   for d in left), encoding="utf-8")
-            os.replace(tmp, self.path)
+            atomic_write(self.path, "".join(json.dumps(d, ensure_ascii=False, default=str) + "\n"
+                                            for d in left))
             return written
 
 

@@ -12,7 +12,8 @@ points with consent and a contact; *à compléter* below.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 QUALIFIED = "qualifié"
 INCOMPLETE = "à compléter"

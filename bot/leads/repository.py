@@ -2,20 +2,28 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload, sessionmaker
 
-from bot.catalogue import Catalogue, get_catalogue
 from bot.leads import statuses
 from bot.leads.db import session_factory
-from bot.leads.models import (Erasure, Feedback, Lead, MisunderstoodMessage, Note, Organisation,
-                              StatusChange)
+from bot.leads.models import (
+    Erasure,
+    Feedback,
+    Lead,
+    MisunderstoodMessage,
+    Note,
+    Organisation,
+    StatusChange,
+)
 from bot.leads.qualification import LEVEL_ORDER, qualify
+from bot.orientation.catalogue import Catalogue, get_catalogue
 
 ASSISTANT = "assistant"
 LEAD_FIELDS = (
@@ -120,7 +128,7 @@ class LeadRepository:
                              ranking: Iterable[Mapping[str, Any]],
                              organisation_id: str | None = None) -> None:
         """Kept without e-mails or phone numbers; read by `organisation_id` (None: admins)."""
-        from bot.scrub import scrub
+        from bot.workspace.scrub import scrub
 
         with self.sessions() as session:
             session.add(MisunderstoodMessage(conversation_id=conversation_id,
@@ -256,5 +264,5 @@ class LeadRepository:
                                         Lead.commune.ilike(like), Lead.reference.ilike(like),
                                         Lead.project_summary.ilike(like)))
             leads = list(session.scalars(query))
-        leads.sort(key=lambda l: (LEVEL_ORDER.get(l.level, 9), l.created_at))
+        leads.sort(key=lambda lead: (LEVEL_ORDER.get(lead.level, 9), lead.created_at))
         return leads[:limit] if limit else leads

@@ -12,7 +12,7 @@ def site(rasa_server, tmp_path_factory):
 
     from bot.leads.db import make_engine, session_factory, upgrade
     from bot.leads.repository import LeadRepository
-    from bot.web.app import create_app
+    from bot.workspace.web.app import create_app
 
     os.environ.setdefault("BOUSSOLE_SECRET_KEY", "widget-tests")
     url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'w.db'}"

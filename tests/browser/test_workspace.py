@@ -6,9 +6,10 @@ import io
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.advisors import Advisors
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.repository import LeadRepository, confirmation_key
+from bot.workspace.advisors import Advisors
+
 from .support import assert_accessible, serve
 
 PASSWORD = "un mot de passe solide"
@@ -32,7 +33,7 @@ def assert_no_csp_violation(page):
 def workspace(tmp_path_factory):
     import os
 
-    from bot.web.app import create_app
+    from bot.workspace.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("web")
     os.environ["BOUSSOLE_SECRET_KEY"] = "browser-tests"

@@ -1,6 +1,6 @@
 """The production shape on this machine, started once for these tests and stopped after them:
 PostgreSQL, Redis, nginx, two Rasa replicas, the action server (two workers) and the web app
-(`bot.cluster`).
+(`bot.ops.cluster`).
 
 Ports are shifted by 1000 from `python -m bot cluster up`'s, and the state lives in a temporary
 directory, so a cluster someone started by hand is left alone. The tests skip, saying why, only
@@ -15,14 +15,14 @@ import shutil
 import signal
 import tempfile
 import time
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.cluster import Cluster, ClusterError, ensure_packages
+from bot.ops.cluster import Cluster, ClusterError, ensure_packages
 
 PORT_OFFSET = int(os.environ.get("BOUSSOLE_TEST_CLUSTER_OFFSET", "1000"))
 ACTION_TIMEOUT = 3.0      # seconds before a slow action gets the polite answer

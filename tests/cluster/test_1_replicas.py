@@ -30,7 +30,7 @@ def test_a_conversation_alternating_between_replicas_keeps_its_state(healthy, cl
     assert "prénom et votre nom" in answers[0]
     assert "Paul Durand" in answers[3]                     # the recap, built on replica 2
     reference = REFERENCE.search(answers[4]).group(0)      # confirmed on replica 1
-    [lead] = [l for l in client.leads() if l["conversation_id"] == sender]
+    [lead] = [lead for lead in client.leads() if lead["conversation_id"] == sender]
     assert lead["reference"] == reference and lead["email"] == "paul.alternate@example.org"
     assert client.user_turns(sender) == [t for _, t in turns]
 
@@ -69,7 +69,7 @@ def test_fifty_conversations_at_once_each_write_their_lead_exactly_once(healthy,
         [lambda i=i, s=s: lead_conversation(client, s, i) for i, s in enumerate(senders)])
     elapsed = time.monotonic() - started
     assert all(references), references
-    leads = [l for l in client.leads() if l["conversation_id"].startswith("fifty-")]
+    leads = [lead for lead in client.leads() if lead["conversation_id"].startswith("fifty-")]
     by_sender = {}
     for lead in leads:
         by_sender.setdefault(lead["conversation_id"], []).append(lead["reference"])

@@ -158,7 +158,7 @@ def test_killing_a_replica_mid_conversation_loses_nothing(healthy, client):
         answers.append(client.say(sender, text))
         said.append(text)
     reference = REFERENCE.search(answers[-1]).group(0)
-    assert [l["reference"] for l in client.leads() if l["conversation_id"] == sender] == \
+    assert [lead["reference"] for lead in client.leads() if lead["conversation_id"] == sender] == \
         [reference]
     assert client.user_turns(sender) == said
 

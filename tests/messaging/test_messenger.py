@@ -1,8 +1,7 @@
 """Messenger end to end: signed webhook → real Rasa server and actions → fake Send API."""
+import fake_platforms as fp
 import httpx
 import pytest
-
-import fake_platforms as fp
 
 from .webhooks import YOUTH_OFFERS, log_text, messenger, offer_in
 

@@ -1,8 +1,8 @@
 """A webhook body far larger than any platform sends is refused before it is verified or parsed."""
+import fake_platforms as fp
 import httpx
 import pytest
 
-import fake_platforms as fp
 from bot import settings
 
 pytestmark = [pytest.mark.server]

@@ -2,9 +2,8 @@
 import threading
 import time
 
-import pytest
-
 import fake_platforms as fp
+import pytest
 
 from .webhooks import YOUTH_OFFERS, log_text, offer_in, telegram
 
@@ -110,10 +109,10 @@ def test_the_chat_id_is_not_the_conversation_id(rasa_server, platforms):
 
 
 def test_a_flood_from_one_chat_is_cut_without_hurting_others(rasa_server, platforms):
-    from bot.guarded_rest import RATE_LIMITED
+    from bot.rasa_ext.guarded_rest import RATE_LIMITED
 
     flood, other = 5009, 5010
-    for i in range(24):                          # limit: 20 messages a minute (test settings)
+    for _ in range(24):                          # limit: 20 messages a minute (test settings)
         telegram(rasa_server.url, flood, "bonjour")
     answers = [c.text for c in platforms.sent_to(flood)]
     assert answers.count(RATE_LIMITED) == 1      # told once, not at every extra message

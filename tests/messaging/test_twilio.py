@@ -1,10 +1,9 @@
 """Twilio SMS and WhatsApp end to end: signed webhook → real Rasa → fake Messages API."""
 import sqlite3
 
+import fake_platforms as fp
 import httpx
 import pytest
-
-import fake_platforms as fp
 
 from .webhooks import log_text, offer_in, twilio
 

@@ -6,10 +6,9 @@ import hmac
 import itertools
 import json
 
+import fake_platforms as fp
 import httpx
 from twilio.request_validator import RequestValidator
-
-import fake_platforms as fp
 
 _ids = itertools.count(1000)
 YOUTH_OFFERS = {"cjs", "reve-et-realise", "beelys"}

@@ -1,12 +1,11 @@
 """initial schema: leads, status history, organisations, misunderstood messages, feedback
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 17:37:46.451670
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,161 @@
+"""Fixes to Rasa 3.6 itself, applied in every Rasa server process that serves Boussole ESS.
+
+Rasa 3.6 open source has no start-up hook for project code; the modules it imports from our
+configuration are the place. `bot.rasa_ext.channels` (named in `credentials.yml`, embedded and
+production alike) and `bot.rasa_ext.trackers` (production tracker store) call `apply()`; it is
+idempotent and changes what each costs or logs, not the answers (beyond 2 000 characters,
+where the actions ask to summarise, the NLU reads only the start: fix 3).
+
+1. **Validating the action server's answers.** `RemoteAction._validate_action_result` calls
+   `jsonschema.validate()`, which first checks Rasa's large response schema against the JSON
+   Schema meta-schema and builds a new validator — on every custom action and form validation.
+   Measured here: 42 ms of CPU per call (2.2 ms with a validator built once), the largest single
+   cost of a turn (33–38 % of a sampling profile of the Rasa server, see docs/performance.md).
+   The replacement validates against the same schema and raises the same `ValidationError`.
+
+2. **Button payloads logged as errors.** Rasa interpolates slot values into every string of a
+   response, buttons' payloads included; a payload such as `/choose{"stage": "idee"}` is read
+   as a placeholder named `"stage": "idee"`, and Rasa logs an exception with a full traceback
+   for each such button of each answer (then sends the payload unchanged). Intent payloads
+   (starting with "/") are never templates, so they are now left alone without the log.
+
+3. **Long messages freezing the server.** The NLU runs synchronously in Rasa's event loop and
+   its cost grows with the text: a 100 kB message took 5 to 15 s, during which no other
+   conversation was answered. The NLU now reads at most `settings.NLU_MAX_CHARS` (2 000, the
+   length beyond which the actions ask to summarise anyway); the user event in the tracker,
+   and `parse_data["text"]`, keep the whole text. It reads them without HTML tags too
+   (`bot.orientation.text.without_markup`: "<b>bonjour</b>" is "bonjour"). No change to the model or
+   config.yml; `bot.orientation.nlu.NLU` (bot orient, bot evaluate) applies the same fixes.
+
+4. **Messages written whole into the logs.** Rasa's structured log passes the person's text as a
+   field (`text=`, `parse_data_text=`) — whole, at DEBUG, and on errors at any level (1 MB once).
+   Every log record now quotes at most a 200-character excerpt of each value
+   (`bot.ops.logs.shorten_log_records`).
+
+5. **spaCy components nobody reads.** `SpacyNLP` loads the whole French pipeline and only
+   disables the parser; the named-entity recogniser still runs on every message. The
+   featurizers read tokens, lemmas (lemmatizer, fed by the morphologizer's part-of-speech tags)
+   and the token vectors of the shared `tok2vec` — none of them comes from NER or the parser.
+   Both are now excluded at load time: the same lemmas and vectors (tested on the dev set), about
+   a third less spaCy time per message (docs/performance.md).
+   `bot.orientation.nlu_components`, which config.yml names, applies the fixes too, so training
+   featurizes the same way.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_applied = False
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    _applied = True
+    _compile_action_response_validator()
+    _leave_intent_payloads_alone()
+    _parse_a_bounded_prefix()
+    _load_only_the_spacy_components_read()
+    from bot.ops.logs import shorten_log_records
+
+    shorten_log_records()
+
+
+def _compile_action_response_validator() -> None:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)   # once, instead of on every call
+    validator = validator_class(schema)
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        try:
+            validator.validate(result)
+            return True
+        except jsonschema.ValidationError as e:
+            e.message += (
+                f". Failed to validate Action server response from API, "
+                f"make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            )
+            raise e
+
+    RemoteAction._validate_action_result = _validate_action_result
+
+
+def _leave_intent_payloads_alone() -> None:
+    from rasa.core.nlg import interpolator
+
+    interpolate_text = interpolator.interpolate_text
+
+    def interpolate_text_except_payloads(response: str, values: dict[str, str]) -> str:
+        if response.startswith("/"):
+            return response
+        return interpolate_text(response, values)
+
+    # `interpolate()` looks `interpolate_text` up in its module at each call.
+    interpolator.interpolate_text = interpolate_text_except_payloads
+
+
+def nlu_prefix(text: str, limit: int) -> str:
+    """The first `limit` characters, cut at a space when one is near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit * 0.9 else cut
+
+
+def _parse_a_bounded_prefix() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    from bot import settings
+    from bot.orientation.text import without_markup
+
+    parse_with_graph = MessageProcessor._parse_message_with_graph
+
+    def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
+        text = message.text
+        if not isinstance(text, str) or (len(text) <= settings.NLU_MAX_CHARS
+                                         and "<" not in text):
+            return parse_with_graph(self, message, tracker, only_output_properties)
+        prefix = copy.copy(message)
+        # Without HTML tags ("<b>bonjour</b>" is "bonjour"), at most NLU_MAX_CHARS.
+        prefix.text = nlu_prefix(without_markup(text), settings.NLU_MAX_CHARS)
+        parse_data = parse_with_graph(self, prefix, tracker, only_output_properties)
+        parse_data["text"] = text
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph
+
+
+# Components of fr_core_news_sm whose output no featurizer of config.yml reads.
+UNREAD_SPACY_COMPONENTS = ("parser", "ner")
+
+
+def _load_only_the_spacy_components_read() -> None:
+    import spacy
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    load_model = SpacyNLP.load_model   # keeps Rasa's version checks and error messages
+
+    def load_model_without_unread(spacy_model_name: str):
+        real_load = spacy.load
+
+        def load(name, *args, **kwargs):
+            kwargs.pop("disable", None)   # Rasa's disable=["parser"]: excluded instead
+            return real_load(name, *args, exclude=list(UNREAD_SPACY_COMPONENTS), **kwargs)
+
+        spacy.load = load
+        try:
+            return load_model(spacy_model_name)
+        finally:
+            spacy.load = real_load
+
+    SpacyNLP.load_model = staticmethod(load_model_without_unread)

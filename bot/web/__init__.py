@@ -1,1 +1,0 @@
-"""The advisor workspace (Starlette + Jinja2, server-rendered, accessible)."""
