@@ -297,9 +297,9 @@ async def bench(args, targets: dict[str, str], texts: list[str]) -> list[Result]
 
 
 def procs_say(url: str) -> None:
-    import procs
+    from bot.ops.servers import post_message
 
-    procs.say(url, f"load-probe-{time.time()}", "bonjour", timeout=30)
+    post_message(url, f"load-probe-{time.time()}", "bonjour", timeout=30)
 
 
 def summary(results: list[Result]) -> None:
@@ -349,6 +349,8 @@ def main() -> None:
 
     import procs
 
+    from bot.ops.servers import post_message
+
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stop the servers on kill
     started: list[procs.Servers] = []
     targets: dict[str, str] = {}
@@ -379,8 +381,8 @@ def main() -> None:
             print(f"{s.kind}: start-up to first answer {s.wait():.1f} s", flush=True)
         for url in targets.values():   # warm each target up (first predictions build graphs)
             for i in range(5):
-                procs.say(url, f"load-warmup-{i}",
-                          "on voudrait reprendre la boîte de notre patron en SCOP")
+                post_message(url, f"load-warmup-{i}",
+                             "on voudrait reprendre la boîte de notre patron en SCOP")
         texts = [json.loads(line)["text"] for line in settings.DEV_SET.open(encoding="utf-8")]
         print(f"machine: {info['machine']}; targets: {targets}", flush=True)
         results = asyncio.run(bench(args, targets, texts))

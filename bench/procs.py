@@ -5,22 +5,20 @@ own SQLite files in a temporary folder, so a benchmark never touches var/ or mod
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bot import settings
+from bot.ops.servers import QUIET, LocalServers, Ports
 
 BENCH = Path(__file__).resolve().parent
 BARE_DIR = BENCH / "bare"
 BARE_MODEL = settings.ROOT / "var" / "bench" / "bare.tar.gz"
-ENV = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-           PYTHONWARNINGS="ignore")
+ENV = dict(os.environ, **QUIET)
 
 
 def rss_mb(pid: int) -> float:
@@ -49,83 +47,36 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def say(url: str, sender: str, text: str, timeout: float = 60) -> list:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(f"{url.rstrip('/')}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())
-
-
-def wait_answer(url: str, process: subprocess.Popen | None = None, limit: float = 300) -> float:
-    """Seconds until the server at `url` answers "bonjour" over REST."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server stopped (exit {process.returncode}), see its log")
-        try:
-            if say(url, "bench-warmup", "bonjour", timeout=30):
-                return time.perf_counter() - started
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {limit:.0f} s")
-
-
-class Servers:
-    """Rasa server (+ action server unless bare) started in the background; stop() ends them."""
+class Servers(LocalServers):
+    """Rasa (+ the action server unless bare) on embedded defaults, started at once, with its
+    state and logs in a temporary folder; `wait()` until it answers, `stop()` ends it."""
 
     def __init__(self, kind: str, port: int, actions_port: int | None = None,
                  tracker: str = "sqlite", timings: str | None = None, wins: str = ""):
-        self.kind, self.port = kind, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"boussole-bench-{kind}-"))
-        self.processes: dict[str, subprocess.Popen] = {}
-        env = dict(ENV, DATABASE_URL=f"sqlite:///{self.tmp / 'leads.db'}",
-                   TRACKER_STORE_URL=f"sqlite:///{self.tmp / 'tracker.db'}",
-                   BOUSSOLE_OUTBOX=str(self.tmp / "outbox"), BOUSSOLE_BENCH_WINS=wins)
+        tmp = Path(tempfile.mkdtemp(prefix=f"boussole-bench-{kind}-"))
         if wins and not timings:
-            timings = str(self.tmp / "timings")
-        timer = [sys.executable, str(BENCH / "timed_rasa.py")] if timings else None
-        endpoints = self.tmp / "endpoints.yml"
-        lines = []
-        if kind == "embedded":
-            lines.append(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
-            self.processes["actions"] = subprocess.Popen(
-                [*(timer or [sys.executable, "-m"]), "rasa_sdk", "--actions", "actions",
-                 "--port", str(actions_port)], cwd=settings.ROOT,
-                env=dict(env, BOUSSOLE_TIMINGS=f"{timings}.actions.json") if timings else env,
-                stdout=open(self.tmp / "actions.log", "wb"), stderr=subprocess.STDOUT)
-        if tracker == "sqlite":
-            lines.append("tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
-                         "  dialect: sqlite\n"
-                         f"  db: {self.tmp / 'tracker.db'}\n")
-        endpoints.write_text("".join(lines) or "{}\n")
-        model = settings.MODEL_FILE if kind == "embedded" else BARE_MODEL
-        command = [*timer, "rasa"] if timer else [sys.executable, "-m", "rasa"]
-        self.started = time.perf_counter()
-        self.processes["rasa"] = subprocess.Popen(
-            [*command, "run", "--model", str(model), "--endpoints", str(endpoints),
-             "--port", str(port), "--interface", "127.0.0.1"],
-            cwd=settings.ROOT, stdout=open(self.tmp / "rasa.log", "wb"),
-            env=dict(env, BOUSSOLE_TIMINGS=f"{timings}.rasa.json") if timings else env,
-            stderr=subprocess.STDOUT)
+            timings = str(tmp / "timings")
+        process_env = {name: {"BOUSSOLE_TIMINGS": f"{timings}.{name}.json"}
+                       for name in ("rasa", "actions")} if timings else None
+        embedded = kind == "embedded"
+        super().__init__(
+            tmp, Ports(port, actions_port if embedded else None),
+            database_url=f"sqlite:///{tmp / 'leads.db'}",
+            tracker_db=tmp / "tracker.db" if tracker == "sqlite" else None,
+            model=settings.MODEL_FILE if embedded else BARE_MODEL,
+            env={"TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
+                 "BOUSSOLE_OUTBOX": str(tmp / "outbox"), "BOUSSOLE_BENCH_WINS": wins},
+            process_env=process_env,
+            launcher=[sys.executable, str(BENCH / "timed_rasa.py")] if timings else None)
+        self.kind, self.tmp = kind, tmp
+        self.start()
 
     def wait(self) -> float:
         """Seconds from start to the first answer."""
-        wait_answer(self.url, self.processes["rasa"])
-        return time.perf_counter() - self.started
+        return self.wait_ready(timeout=300, warm_up="bench-warmup")
 
     def rss(self) -> dict[str, float]:
         return {name: rss_mb(p.pid) for name, p in self.processes.items()}
-
-    def stop(self) -> None:
-        for p in self.processes.values():
-            p.terminate()
-        for p in self.processes.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def train_bare(force: bool = False) -> float | None:

@@ -232,6 +232,12 @@ def cmd_deploy(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from bot.ops.servers import serve
+
+    return serve(args.rasa_port, args.actions_port, args.web_port, args.host)
+
+
 def cmd_chat(args) -> int:
     from bot.ops.chat import chat
 
@@ -311,6 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default=settings.RASA_URL)
     p.add_argument("--sender", default=None)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="l'assistant en local : serveur d'actions, Rasa et espace "
+                                     "conseil (ce que lance scripts/run.sh)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="adresse d'écoute de Rasa et de l'espace conseil (le serveur d'actions "
+                        "reste sur 127.0.0.1)")
+    p.add_argument("--rasa-port", type=int, default=5005)
+    p.add_argument("--actions-port", type=int, default=5055)
+    p.add_argument("--web-port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     try:

@@ -1,14 +1,9 @@
 """Serving things on loopback for tests: free ports and a Starlette app in a thread."""
-import socket
 import threading
 import time
 from contextlib import contextmanager
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bot.ops.servers import free_port  # noqa: F401  (the tests import it from here)
 
 
 @contextmanager

@@ -276,16 +276,48 @@ def test_every_channel_refuses_an_over_long_message_politely(rasa_server, platfo
 SLOW_SECONDS = 2.0
 
 
+def slow_actions(target: str, slow_prefix: str, delay: float):
+    """A Starlette proxy to the action server `target`, `delay` seconds late for senders
+    starting with `slow_prefix` (the event loop of Rasa stays free: it only waits), so that a
+    slow turn is deterministic."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def webhook(request: Request):
+        body = await request.body()
+        if str(json.loads(body).get("sender_id", "")).startswith(slow_prefix):
+            await asyncio.sleep(delay)
+        async with httpx.AsyncClient(timeout=60) as client:
+            answer = await client.post(target, content=body,
+                                       headers={"Content-Type": "application/json"})
+        return Response(answer.content, answer.status_code, media_type="application/json")
+
+    return Starlette(routes=[Route("/webhook", webhook, methods=["POST"])])
+
+
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    from servers import rasa_and_actions
+    """Rasa at DEBUG level (where it logs the most about each message) with small limits,
+    nobody else talking to it, and the slow proxy between Rasa and the action server."""
+    from loopback import serve
+
+    from bot.ops.servers import LocalServers, Ports
 
     env = {"BOUSSOLE_MAX_CONCURRENT_TURNS": "2", "BOUSSOLE_MAX_HEAVY_TURNS": "1",
            "BOUSSOLE_TURN_WAIT_SECONDS": "0.5", "BOUSSOLE_ADDRESS_RATE_LIMIT": "5/60",
            "BOUSSOLE_RATE_LIMIT": "100/60", "BOUSSOLE_TRUSTED_PROXIES": "127.0.0.1"}
-    with rasa_and_actions(tmp_path_factory.mktemp("guarded"), env=env, debug=True,
-                          slow=("slow-", SLOW_SECONDS)) as servers:
+    ports = Ports.free()
+    target = f"http://127.0.0.1:{ports.actions}/webhook"
+    with serve(slow_actions(target, "slow-", SLOW_SECONDS)) as proxy, \
+            LocalServers.isolated(tmp_path_factory.mktemp("guarded"), ports, env=env,
+                                  debug=True, action_url=f"{proxy}/webhook") as servers:
         yield servers
+
+
+def _send(servers, sender: str, message: str, **kwargs) -> httpx.Response:
+    return _post(servers.url, json={"sender": sender, "message": message}, **kwargs)
 
 
 def _in_thread(fn, *args):
@@ -315,13 +347,13 @@ def test_debug_logs_hold_only_an_excerpt_of_a_message(guarded):
 @pytest.mark.server
 def test_a_new_sender_per_message_does_not_escape_the_flood_guard(guarded):
     def post(sender, forwarded):
-        return guarded.post(sender, "bonjour", headers={"X-Forwarded-For": forwarded})
+        return _send(guarded, sender, "bonjour", headers={"X-Forwarded-For": forwarded})
 
     assert [post(f"rotating-{i}", "203.0.113.7").status_code for i in range(5)] == [200] * 5
     refused = post("rotating-5", "203.0.113.7")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert refused.json()[0]["text"] == _answers().RATE_LIMITED
-    assert guarded.user_texts("rotating-5") == []
+    assert _user_texts(guarded.tracker_db, "rotating-5") == []
     assert post("rotating-6", "203.0.113.8").status_code == 200         # another address
     # Addresses written before the proxy's own entry are the client's, and not believed.
     statuses = [post(f"forged-{i}", f"198.51.100.{i}, 203.0.113.9").status_code
@@ -345,12 +377,12 @@ def test_when_every_place_is_taken_a_turn_is_refused_politely_and_soon(guarded):
     threads = [_in_thread(guarded.say, f"slow-{i}", "bonjour") for i in (2, 3)]
     time.sleep(0.3)
     started = time.monotonic()
-    refused = guarded.post("waiting-1", "bonjour")
+    refused = _send(guarded, "waiting-1", "bonjour")
     waited = time.monotonic() - started
     assert refused.status_code == 503 and "Beaucoup de personnes" in refused.json()[0]["text"]
     assert refused.json()[0]["text"] == _answers().BUSY
     assert int(refused.headers["Retry-After"]) >= 1 and 0.4 < waited < 1.5, waited
-    assert guarded.user_texts("waiting-1") == []                  # nothing written
+    assert _user_texts(guarded.tracker_db, "waiting-1") == []      # nothing written
     for thread, result in threads:
         thread.join()
         assert result["answer"]
@@ -371,7 +403,7 @@ def test_one_conversation_holds_one_place_and_long_messages_one_between_them(gua
     # a short one from a third conversation is still answered.
     heavy, result = _in_thread(guarded.say, "slow-5", long_text(3000))
     time.sleep(0.5)
-    assert guarded.post("long-2", long_text(3000)).status_code == 503
+    assert _send(guarded, "long-2", long_text(3000)).status_code == 503
     started = time.monotonic()
     assert guarded.say("quick-3", "bonjour") and time.monotonic() - started < 1.0
     heavy.join()

@@ -1,38 +1,17 @@
 """A terminal conversation with the assistant.
 
 Talks to the running Rasa server over its REST channel when there is one; otherwise starts the
-action server and loads the model in this process, so `python -m bot chat` always works.
+action server and Rasa for the conversation (`bot.ops.servers`), so `python -m bot chat` always
+works.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
+from pathlib import Path
 
 from bot import settings
-
-ACTION_URL = "http://localhost:5055/health"
-
-
-def _get(url: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def post_message(url: str, sender: str, text: str, timeout: float = 30.0) -> list[dict]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read().decode() or "[]")
+from bot.ops.servers import post_message, responds
 
 
 def render(messages: list[dict]) -> tuple[str, list[dict]]:
@@ -72,44 +51,27 @@ def _loop(send) -> int:
 
 def chat(url: str = settings.RASA_URL, sender: str | None = None) -> int:
     sender = sender or f"terminal-{uuid.uuid4().hex[:8]}"
-    if _get(url):
+    if responds(url, timeout=1.0):
         print(f"Connecté au serveur Rasa {url}.")
-        return _loop(lambda text: post_message(url, sender, text))
-    return _chat_in_process(sender)
+        return _loop(lambda text: post_message(url, sender, text, timeout=30))
+    return _chat_with_local_servers(sender)
 
 
-def _chat_in_process(sender: str) -> int:
-    from bot.orientation.nlu import NLU
+def _chat_with_local_servers(sender: str) -> int:
+    """No Rasa server answers: the action server and Rasa for this conversation only, on free
+    loopback ports, with the project's databases (var/ unless DATABASE_URL says otherwise)."""
+    import shutil
+    import tempfile
 
-    action_server = None
-    if not _get(ACTION_URL):
-        print("Démarrage du serveur d'actions…", file=sys.stderr)
-        action_server = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"],
-            cwd=settings.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=dict(os.environ, SANIC_HOST="127.0.0.1"))
-        for _ in range(120):
-            if _get(ACTION_URL):
-                break
-            time.sleep(0.5)
-    print("Chargement du modèle…", file=sys.stderr)
-    nlu = NLU()
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-    from rasa.utils.endpoints import read_endpoint_config
+    from bot.ops.servers import LocalServers, Ports
 
-    agent = nlu.agent
-    agent.action_endpoint = read_endpoint_config(str(settings.ROOT / "endpoints.yml"),
-                                                 "action_endpoint")
-    agent.processor.action_endpoint = agent.action_endpoint
-
-    def send(text: str) -> list[dict]:
-        output = CollectingOutputChannel()
-        message = UserMessage(text, output, sender)
-        nlu._loop.run_until_complete(agent.handle_message(message))
-        return output.messages
-
+    print("Démarrage du serveur d'actions et chargement du modèle…", file=sys.stderr)
+    workdir = Path(tempfile.mkdtemp(prefix="boussole-chat-"))
+    servers = LocalServers(workdir, Ports.free())
     try:
-        return _loop(send)
+        servers.start()
+        servers.wait_ready(timeout=300, warm_up=None)
+        return _loop(lambda text: servers.say(sender, text))
     finally:
-        if action_server:
-            action_server.terminate()
+        servers.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
