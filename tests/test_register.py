@@ -173,3 +173,12 @@ def test_the_actions_hold_no_french_sentence():
         code = re.sub(r'"""[\s\S]*?"""', "", path.read_text(encoding="utf-8"))
         code = "\n".join(line.split("#")[0] for line in code.splitlines())
         assert not sentence.search(code), f"{path.name}: {sentence.search(code).group()}"
+
+
+def test_every_fixed_text_that_says_vous_also_has_its_tu_variation():
+    """utter_greet is the exception: action_greet sets the register in the same turn, so it
+    picks utter_greet or utter_greet_tu itself."""
+    missing = [name for name in DOMAIN["responses"]
+               if name not in ("utter_greet", "utter_greet_tu") and not _variations(name)[1]
+               and VOUS.search(_variations(name)[0][0]["text"])]
+    assert missing == []
