@@ -1,4 +1,8 @@
-"""Call-back actions: the contact form, the summary, the lead, privacy and feedback."""
+"""Call-back actions: the contact form, the summary, the lead, privacy and feedback.
+
+What they say is a response of domain.yml (picked here, worded there in the person's register)
+or, for the summary, built by `bot.wording`.
+"""
 from __future__ import annotations
 
 import logging
@@ -17,7 +21,6 @@ from bot.callback.form import (
     read_details,
     required_slots,
     split_name,
-    summary,
 )
 from bot.callback.validators import (
     check_commune,
@@ -29,15 +32,14 @@ from bot.callback.validators import (
 )
 from bot.leads.outbox import submit
 from bot.leads.service import get_repository
+from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
 log = logging.getLogger(__name__)
-CONSENT_BUTTONS = [{"title": "Oui, j'accepte", "payload": "oui"},
-                   {"title": "Non", "payload": "non"}]
 
 
-def _tu(tracker: Tracker) -> bool:
-    return (tracker.get_slot("register") or "vous") == "tu"
+def _register(tracker: Tracker) -> str:
+    return "tu" if tracker.get_slot("register") == "tu" else "vous"
 
 
 def _session_started(tracker: Tracker) -> str:
@@ -62,16 +64,21 @@ class ValidateContactForm(FormValidationAction):
         own = set(CORRECTABLE.get(field, (field,)))
         return {k: v for k, v in found.items() if k in own or not tracker.get_slot(k)}
 
-    def _reask(self, dispatcher: CollectingDispatcher, message: str, slot: str,
-               extra: dict | None = None, tracker: Tracker | None = None) -> dict[str, Any]:
-        """Say what to type instead and count the failed try (see `_tries`); from the second
-        failed try on, also say how to stop without losing anything, instead of looping."""
-        retries = (tracker.get_slot("form_retries") or 0.0) + 1 if tracker else 0.0
-        if retries >= PATIENCE and "recommencer" not in message:
-            message += (" Si vous préférez arrêter là, écrivez « recommencer » : rien ne sera "
-                        "enregistré.")
-        dispatcher.utter_message(text=message)
-        return {slot: None, "form_retries": retries, **(extra or {})}
+    def _reask(self, dispatcher: CollectingDispatcher, response: str, slot: str,
+               tracker: Tracker, values: dict | None = None,
+               help_response: str = "utter_form_stop_hint") -> dict[str, Any]:
+        """Say what to type instead (a response of domain.yml) and count the failed try (see
+        `_tries`); from the second failed try on, also say how to stop without losing
+        anything (`help_response`), instead of looping."""
+        retries = (tracker.get_slot("form_retries") or 0.0) + 1
+        dispatcher.utter_message(response=response, **(values or {}))
+        if retries >= PATIENCE:
+            dispatcher.utter_message(response=help_response)
+        return {slot: None, "form_retries": retries}
+
+    def _refuse(self, dispatcher: CollectingDispatcher, checked, slot: str,
+                tracker: Tracker) -> dict[str, Any]:
+        return self._reask(dispatcher, checked.error, slot, tracker, checked.values)
 
     @staticmethod
     def _tries(tracker: Tracker) -> int:
@@ -110,13 +117,11 @@ class ValidateContactForm(FormValidationAction):
                 # Second try with one word: a first name is enough to call someone back.
                 return {"full_name": single.value, "first_name": single.value,
                         "last_name": None, "form_retries": 0.0}
-            return self._reask(dispatcher, "Pouvez-vous m'indiquer votre prénom et votre nom ? "
-                                           "Par exemple : Léa Martin.", "full_name",
-                               tracker=tracker)
+            return self._reask(dispatcher, "utter_invalid_full_name", "full_name", tracker)
         first, last = check_name(parts[0]), check_name(parts[1], "nom")
         for checked in (first, last):
             if not checked.ok:
-                return self._reask(dispatcher, checked.error, "full_name", tracker=tracker)
+                return self._refuse(dispatcher, checked, "full_name", tracker)
         return {**details, "full_name": f"{first.value} {last.value}",
                 "first_name": first.value, "last_name": last.value, "form_retries": 0.0}
 
@@ -127,15 +132,9 @@ class ValidateContactForm(FormValidationAction):
         text = str(value or "")
         checked = check_email(text) if "@" in text else check_phone(text)
         if not checked.ok:
-            if self._tries(tracker) + 1 >= PATIENCE:
-                return self._reask(
-                    dispatcher, checked.error + " Par exemple : « 06 12 34 56 78 » ou "
-                    "« lea.martin@exemple.fr ». Sans l'un des deux, personne ne pourra vous "
-                    "rappeler ; si vous préférez ne pas les donner, écrivez « recommencer » : "
-                    "rien ne sera enregistré.", "contact", tracker=tracker)
-            return self._reask(dispatcher, checked.error + " (une adresse e-mail ou un numéro "
-                                                           "de téléphone)", "contact",
-                               tracker=tracker)
+            # The help says why a contact is needed, and how to stop without giving one.
+            return self._reask(dispatcher, checked.error, "contact", tracker, checked.values,
+                               help_response="utter_contact_help")
         if "@" in text:
             return {"contact": checked.value, "email": checked.value}
         return {"contact": checked.value, "phone": checked.value,
@@ -146,24 +145,20 @@ class ValidateContactForm(FormValidationAction):
         if not checked.ok and self._tries(tracker) + 1 >= PATIENCE and str(value or "").strip():
             # Third answer still unclear: keep it as typed, an advisor will sort it out.
             typed = " ".join(str(value).split())[:80]
-            dispatcher.utter_message(text=f"Je note « {typed} » ; un·e conseiller·ère vérifiera "
-                                          f"la commune avec vous.")
+            dispatcher.utter_message(response="utter_commune_noted", typed=typed)
             return {"commune": typed, "commune_insee": None, "on_territory": None}
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "commune", tracker=tracker)
+            return self._refuse(dispatcher, checked, "commune", tracker)
         if not checked.extra["on_territory"]:
-            dispatcher.utter_message(
-                text=f"{checked.value} n'est pas sur le territoire de Saint-Étienne Métropole. "
-                     f"Je transmets quand même votre demande : un·e conseiller·ère vous "
-                     f"orientera vers le bon interlocuteur.")
+            dispatcher.utter_message(response="utter_commune_off_territory", place=checked.value)
         return {"commune": checked.value, "commune_insee": checked.extra["insee"],
                 "on_territory": checked.extra["on_territory"]}
 
     def validate_structure_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
         if not name or len(name) > 200:
-            return self._reask(dispatcher, "Quel est le nom de votre structure (200 caractères "
-                                           "au plus) ?", "structure_name", tracker=tracker)
+            return self._reask(dispatcher, "utter_invalid_structure_name", "structure_name",
+                               tracker)
         return {"structure_name": name}
 
     def validate_project_summary(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -172,14 +167,14 @@ class ValidateContactForm(FormValidationAction):
         if not checked.ok and self._tries(tracker) + 1 >= PATIENCE and typed:
             return {"project_summary": typed[:600]}
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "project_summary", tracker=tracker)
+            return self._refuse(dispatcher, checked, "project_summary", tracker)
         return {"project_summary": checked.value}
 
     def validate_consent(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         text = tracker.latest_message.get("text") or str(value or "")
         checked = check_consent(text)
         if not checked.ok:
-            return self._reask(dispatcher, checked.error, "consent", tracker=tracker)
+            return self._refuse(dispatcher, checked, "consent", tracker)
         return {"consent": checked.value}
 
 
@@ -190,9 +185,7 @@ class ActionAskConsent(Action):
         return "action_ask_consent"
 
     def run(self, dispatcher, tracker, domain):
-        ask = "Dernière étape : ton accord.\n« {} »\nTu acceptes ?" if _tu(tracker) else \
-            "Dernière étape : votre accord.\n« {} »\nAcceptez-vous ?"
-        dispatcher.utter_message(text=ask.format(CONSENT_TEXT), buttons=CONSENT_BUTTONS)
+        dispatcher.utter_message(response="utter_consent_question", consent_text=CONSENT_TEXT)
         return []
 
 
@@ -204,12 +197,10 @@ class ActionSummary(Action):
 
     def run(self, dispatcher, tracker, domain):
         if tracker.get_slot("consent") != "yes":
-            dispatcher.utter_message(
-                text="Sans votre accord, je ne transmets rien et je n'enregistre rien. "
-                     "Vous pouvez changer d'avis à tout moment en demandant à être rappelé·e.")
+            dispatcher.utter_message(response="utter_no_consent")
             return [SlotSet(s, None) for s in ("consent", "full_name", "first_name",
                                                "last_name", "contact", "email", "phone")]
-        message = summary(tracker.current_slot_values(), "tu" if _tu(tracker) else "vous")
+        message = summary(tracker.current_slot_values(), _register(tracker))
         dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
         return []
 
@@ -223,7 +214,7 @@ class ActionCorrect(Action):
     def run(self, dispatcher, tracker, domain):
         field = tracker.get_slot("field")
         if field not in CORRECTABLE:
-            dispatcher.utter_message(text="Quelle information voulez-vous corriger ?")
+            dispatcher.utter_message(response="utter_which_field")
             return []
         return [SlotSet(s, None) for s in CORRECTABLE[field]] + [SlotSet("field", None)]
 
@@ -237,8 +228,7 @@ class ActionSubmitLead(Action):
     def run(self, dispatcher, tracker, domain):
         slots = tracker.current_slot_values()
         if slots.get("consent") != "yes" or not (slots.get("email") or slots.get("phone")):
-            dispatcher.utter_message(text="Il me manque votre accord ou un moyen de vous "
-                                          "recontacter : dites « être rappelé » pour reprendre.")
+            dispatcher.utter_message(response="utter_lead_incomplete")
             return []
         channel = (tracker.get_latest_input_channel() or "rest")
         draft = lead_draft(tracker.sender_id, _session_started(tracker), slots, channel)
@@ -246,24 +236,11 @@ class ActionSubmitLead(Action):
         result = submit(draft, repository)
         if result.status == "saved" and result.created:
             notify_in_background(repository, result.reference)
-        tu = _tu(tracker)
         if result.status == "saved":
-            dispatcher.utter_message(
-                text=(f"C'est envoyé ! Ta référence : {result.reference}. "
-                      f"Un·e conseiller·ère te rappelle sous 5 jours ouvrés." if tu else
-                      f"C'est enregistré. Votre référence : {result.reference}. "
-                      f"Un·e conseiller·ère vous rappelle sous 5 jours ouvrés."))
+            dispatcher.utter_message(response="utter_lead_saved", reference=result.reference)
         else:
-            dispatcher.utter_message(
-                text="Votre demande est bien gardée, mais notre base de données ne répond pas "
-                     "pour le moment : elle sera enregistrée dès son retour et un·e "
-                     "conseiller·ère vous rappellera. Je ne peux pas encore vous donner de "
-                     "numéro de référence.")
-        dispatcher.utter_message(
-            text="Cette orientation vous a-t-elle été utile ?" if not tu else
-                 "Cette orientation t'a été utile ?",
-            buttons=[{"title": "Oui", "payload": '/feedback{"useful": "oui"}'},
-                     {"title": "Non", "payload": '/feedback{"useful": "non"}'}])
+            dispatcher.utter_message(response="utter_lead_queued")
+        dispatcher.utter_message(response="utter_ask_feedback")
         return [SlotSet("lead_reference", result.reference or "en attente")]
 
 
@@ -272,9 +249,7 @@ class ActionAskHuman(Action):
         return "action_ask_human"
 
     def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(
-            text="Bien sûr : un·e conseiller·ère ESS peut vous rappeler. Il me faut juste "
-                 "votre nom, un moyen de vous joindre et votre accord.")
+        dispatcher.utter_message(response="utter_human_callback")
         return [SlotSet("human_requested", True)]
 
 
@@ -288,6 +263,5 @@ class ActionFeedback(Action):
             get_repository().record_feedback(tracker.sender_id, useful, tracker.get_slot("offer"))
         except Exception:  # noqa: BLE001 - feedback is optional, never break the conversation
             log.warning("feedback not recorded", exc_info=True)
-        dispatcher.utter_message(text="Merci pour votre retour !" if not _tu(tracker)
-                                 else "Merci pour ton retour !")
+        dispatcher.utter_message(response="utter_feedback_thanks")
         return []

@@ -1,5 +1,5 @@
 """Orientation actions: read the tracker, ask `bot.orientation.routing`, say what
-`bot.orientation.replies` renders."""
+`bot.wording` renders."""
 from __future__ import annotations
 
 import logging
@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.orientation.facts import facts_from_parse
 from bot.orientation.questions import ANSWER_SLOTS
-from bot.orientation.replies import MESSAGING_CHANNELS, orientation_messages
 from bot.orientation.routing import Orientation, reorient, route
 from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
+from bot.wording import MESSAGING_CHANNELS, look_elsewhere, orientation_messages
 
 # Intents whose message is an answer to a question (the answers given so far still count).
 ANSWER_INTENTS = {"choose", "inform"}
@@ -124,8 +124,7 @@ class ActionReorient(Action):
                  "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
         facts = facts_from_parse(parse, answers, rejected, register)
         orientation = reorient(facts)
-        dispatcher.utter_message(text="D'accord, cherchons autre chose." if register == "vous"
-                                 else "OK, on cherche autre chose.")
+        dispatcher.utter_message(text=look_elsewhere(register))
         _utter(dispatcher, orientation_messages(orientation, register, _compact(tracker)))
         return [SlotSet("rejected_offers", rejected), SlotSet("disambiguate", None)] + \
             _remember(orientation, ranking, register)

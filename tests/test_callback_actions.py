@@ -2,6 +2,7 @@
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rendering import texts
 
 from actions.callback import ActionCorrect, ActionSubmitLead, ActionSummary, ValidateContactForm
 from bot.leads import service
@@ -30,7 +31,7 @@ def validate(slot, text, slots=None):
     method = getattr(ValidateContactForm(), f"validate_{slot}")
     # As in Rasa, the requested slot already holds the raw text when it is validated.
     result = method(text, dispatcher, tracker(text, {**(slots or {}), slot: text}), {})
-    return result, [m["text"] for m in dispatcher.messages]
+    return result, texts(dispatcher.messages)
 
 
 def test_several_details_in_one_message_fill_them_all():
@@ -95,12 +96,12 @@ def test_correction_forgets_only_that_field():
 
 
 def test_submitting_twice_writes_one_lead_and_gives_its_reference():
-    texts = []
+    said = []
     for _ in range(2):
         dispatcher = CollectingDispatcher()
         ActionSubmitLead().run(dispatcher, tracker(slots=SLOTS), {})
-        texts.append(dispatcher.messages[0]["text"])
-    assert "ESS-" in texts[0] and texts[0] == texts[1]
+        said.append(texts(dispatcher.messages)[0])
+    assert "ESS-" in said[0] and said[0] == said[1]
     [lead] = service.get_repository().list()
     assert lead.offer_id == "reprise-cooperative" and lead.consent_version
     assert lead.facts["rule"] == "R2" and lead.explanation.startswith("Parce que")
@@ -121,6 +122,6 @@ def test_database_down_tells_the_truth_and_keeps_the_lead(tmp_path, monkeypatch)
         session_factory(make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))))
     dispatcher = CollectingDispatcher()
     ActionSubmitLead().run(dispatcher, tracker(slots=SLOTS), {})
-    assert "ne répond pas" in dispatcher.messages[0]["text"]
-    assert "ESS-" not in dispatcher.messages[0]["text"]
+    [queued, _] = texts(dispatcher.messages)
+    assert "ne répond pas" in queued and "ESS-" not in queued
     assert (tmp_path / "outbox" / "leads.jsonl").read_text().count("\n") == 1

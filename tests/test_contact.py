@@ -1,5 +1,6 @@
 """Contact details: clean values, or a French re-ask that says what to type."""
 import pytest
+from rendering import render
 
 from bot.callback.validators import (
     check_commune,
@@ -10,6 +11,11 @@ from bot.callback.validators import (
     check_summary,
     format_phone,
 )
+
+
+def said(checked, register="vous"):
+    """The re-ask a person reads: the validator names a response of domain.yml."""
+    return render(checked.error, register, **(checked.values or {}))["text"]
 
 
 @pytest.mark.parametrize("text, value", [
@@ -37,7 +43,7 @@ def test_bad_phone_numbers_are_asked_again(text):
 
 
 def test_a_phone_in_letters_is_asked_in_digits():
-    assert "chiffres" in check_phone("zéro six douze trente-quatre").error
+    assert "chiffres" in said(check_phone("zéro six douze trente-quatre"))
 
 
 def test_phone_is_shown_the_french_way():
@@ -75,7 +81,7 @@ def test_consent_only_on_an_explicit_yes(text):
 @pytest.mark.parametrize("text", ["peut-être", "je sais pas", "bof", "", "oui mais non"])
 def test_unclear_consent_is_asked_again(text):
     result = check_consent(text)
-    assert result.value is None and "oui" in result.error
+    assert result.value is None and "oui" in said(result)
 
 
 def test_refused_consent():
@@ -90,7 +96,7 @@ def test_commune_on_and_off_the_territory():
 
 def test_an_ambiguous_postal_code_asks_which_commune():
     result = check_commune("42140")
-    assert result.error and "Fontanès" in result.error and "hors de la Métropole" in result.error
+    assert result.error and "Fontanès" in said(result) and "hors de la Métropole" in said(result)
 
 
 def test_summary_length():

@@ -1,6 +1,7 @@
-"""The call-back request: which details to ask, reading several at once, the summary, the lead.
+"""The call-back request: which details to ask, reading several at once, the lead.
 
-Pure functions used by the contact form's actions; the lead itself is written by `bot.leads`.
+Pure functions used by the contact form's actions; the lead itself is written by `bot.leads`,
+the summary shown before sending by `bot.wording`.
 """
 from __future__ import annotations
 
@@ -42,8 +43,6 @@ CORRECTABLE = {
     "structure_name": ("structure_name",),
     "project_summary": ("project_summary",),
 }
-FIELD_LABELS = {"full_name": "Nom", "contact": "Contact", "commune": "Commune",
-                "structure_name": "Structure", "project_summary": "Projet"}
 STRUCTURE_PHASES = {"consolidation", "changement-echelle"}
 
 _EMAIL = re.compile(r"[^\s,;<>()]+@[^\s,;<>()]+\.[^\s,;<>()]+")
@@ -99,38 +98,6 @@ def read_details(text: str) -> dict[str, Any]:
         found["contact"] = " / ".join(v for v in (found.get("email"),
                                                  format_phone(found.get("phone") or "")) if v)
     return found
-
-
-def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
-    """The summary shown before confirming, with a button per field to correct."""
-    lines = []
-    name = f"{slots.get('first_name') or ''} {slots.get('last_name') or ''}".strip()
-    if name:
-        lines.append(f"• Nom : {name}")
-    if slots.get("email"):
-        lines.append(f"• E-mail : {slots['email']}")
-    if slots.get("phone"):
-        lines.append(f"• Téléphone : {format_phone(slots['phone'])}")
-    if slots.get("commune"):
-        flag = "" if slots.get("on_territory") is not False else \
-            " (hors du territoire de la Métropole)"
-        lines.append(f"• Commune : {slots['commune']}{flag}")
-    if slots.get("structure_name"):
-        lines.append(f"• Structure : {slots['structure_name']}")
-    if slots.get("project_summary"):
-        lines.append(f"• Projet : {slots['project_summary']}")
-    offer = get_catalogue().offers.get(slots.get("offer") or "")
-    if offer:
-        lines.append(f"• Accompagnement : {offer.title}")
-    intro = "Voici ta demande :" if register == "tu" else "Voici votre demande :"
-    ask = ("C'est bon, j'envoie ? Tu peux aussi corriger une information." if register == "tu"
-           else "Je l'envoie ? Vous pouvez aussi corriger une information.")
-    buttons = [{"title": "C'est correct, envoyer", "payload": "/confirm"}]
-    for field in CORRECTABLE:
-        if slots.get(field):
-            buttons.append({"title": f"Corriger : {FIELD_LABELS[field].lower()}",
-                            "payload": "/correct" + json.dumps({"field": field})})
-    return {"text": "\n".join([intro, *lines, "", ask]), "buttons": buttons}
 
 
 def lead_draft(sender_id: str, session_started: str, slots: Mapping[str, Any],

@@ -1,8 +1,9 @@
 """Validation of the contact details a person gives for a call-back.
 
 Each validator takes what the person typed and returns a `Checked`: the clean value to store, or
-a French message that says exactly what to type instead. Nothing here talks to the network
-(e-mail domains are not resolved).
+the name of the `domain.yml` response that says exactly what to type instead (with a `tu`
+variation), and the values its text needs. Nothing here talks to the network (e-mail domains
+are not resolved).
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ MAX_SUMMARY = 600
 @dataclass(frozen=True)
 class Checked:
     value: str | None = None
-    error: str | None = None
+    error: str | None = None  # a response of domain.yml, e.g. "utter_invalid_email"
     extra: dict | None = None
+    values: dict | None = None  # the variables of the error's text, e.g. {"what": "nom"}
 
     @property
     def ok(self) -> bool:
@@ -37,25 +39,23 @@ def check_name(text: str, what: str = "prénom") -> Checked:
     """A first or last name: letters, spaces, hyphens, apostrophes; no digits, no markup."""
     value = " ".join(unicodedata.normalize("NFC", str(text or "")).split())
     if not value:
-        return Checked(error=f"Quel est votre {what} ?")
+        return Checked(error="utter_invalid_name_empty", values={"what": what})
     if len(value) > MAX_NAME:
-        return Checked(error=f"Ce {what} est trop long : indiquez-le en {MAX_NAME} caractères "
-                             f"au plus.")
+        return Checked(error="utter_invalid_name_too_long",
+                       values={"what": what, "limit": MAX_NAME})
     if not _NAME.match(value):
-        return Checked(error=f"Un {what} ne contient que des lettres (et éventuellement des "
-                             f"tirets ou apostrophes). Pouvez-vous le réécrire ?")
+        return Checked(error="utter_invalid_name_letters", values={"what": what})
     return Checked(value=value[:1].upper() + value[1:])
 
 
 def check_email(text: str) -> Checked:
     value = str(text or "").strip()
     if not value:
-        return Checked(error="Quelle est votre adresse e-mail ?")
+        return Checked(error="utter_ask_contact")
     try:
         result = _validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        return Checked(error="Cette adresse e-mail ne semble pas valide. Elle doit ressembler à "
-                             "prenom.nom@exemple.fr : pouvez-vous la réécrire ?")
+        return Checked(error="utter_invalid_email")
     return Checked(value=result.normalized)
 
 
@@ -78,12 +78,11 @@ def check_phone(text: str) -> Checked:
     """A French number (06 12 34 56 78, +33 6…, 0033…) or an overseas one; stored as E.164."""
     raw = str(text or "").strip()
     if not raw:
-        return Checked(error="Quel est votre numéro de téléphone ?")
+        return Checked(error="utter_ask_contact")
     if re.search(r"[a-zA-Z]", raw):
-        return Checked(error="Écrivez votre numéro en chiffres, par exemple 06 12 34 56 78.")
+        return Checked(error="utter_invalid_phone_letters")
     digits = re.sub(r"[\s.\-()/]", "", raw)
-    bad = Checked(error="Ce numéro ne semble pas valide. Un numéro français a 10 chiffres, "
-                        "par exemple 06 12 34 56 78 ou +33 6 12 34 56 78.")
+    bad = Checked(error="utter_invalid_phone")
     if not re.fullmatch(r"\+?\d+", digits):
         return bad
     if digits.startswith("00"):
@@ -137,8 +136,7 @@ def check_consent(text: str) -> Checked:
         return Checked(value="yes")
     if norm in _NO or norm == "/deny":
         return Checked(value="no")
-    return Checked(error="Pour transmettre votre demande, j'ai besoin d'un accord explicite : "
-                         "répondez « oui » pour accepter ou « non » pour refuser.")
+    return Checked(error="utter_invalid_consent")
 
 
 def check_commune(text: str) -> Checked:
@@ -149,21 +147,20 @@ def check_commune(text: str) -> Checked:
                        extra={"insee": match.commune.insee, "on_territory": True})
     if match.candidates:
         names = ", ".join(c.name for c in match.candidates)
-        outside = " ou une commune hors de la Métropole" if match.shared_postal_code else ""
-        return Checked(error=f"Plusieurs communes ont ce code postal : {names}{outside}. "
-                             f"Laquelle est la vôtre ?",
+        error = "utter_invalid_commune_shared_postal_code" if match.shared_postal_code \
+            else "utter_invalid_commune_postal_code"
+        return Checked(error=error, values={"names": names},
                        extra={"candidates": [c.name for c in match.candidates]})
     value = " ".join(str(text or "").split())[:80]
     if not value or not re.search(r"[^\W\d_]", value):
-        return Checked(error="Dans quelle commune se situe votre projet ?")
+        return Checked(error="utter_ask_commune")
     return Checked(value=value, extra={"insee": None, "on_territory": False})
 
 
 def check_summary(text: str) -> Checked:
     value = " ".join(str(text or "").split())
     if len(value) < 10:
-        return Checked(error="Décrivez votre projet en une ou deux phrases, s'il vous plaît.")
+        return Checked(error="utter_invalid_project_summary_short")
     if len(value) > MAX_SUMMARY:
-        return Checked(error=f"C'est un peu long : résumez votre projet en {MAX_SUMMARY} "
-                             f"caractères au plus.")
+        return Checked(error="utter_invalid_project_summary_long", values={"limit": MAX_SUMMARY})
     return Checked(value=value)

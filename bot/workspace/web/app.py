@@ -27,7 +27,7 @@ from bot.leads.inbox import FilterError, Filters, search, visible
 from bot.leads.models import Lead
 from bot.leads.repository import LeadRepository
 from bot.orientation.catalogue import PHASES, get_catalogue
-from bot.orientation.replies import path_line
+from bot.wording import path_line
 from bot.workspace import review
 from bot.workspace.advisors import Account, Advisors
 from bot.workspace.figures import compute, weekly_chart_svg

@@ -3,8 +3,8 @@ import json
 import re
 
 from bot.orientation.facts import Facts
-from bot.orientation.replies import offer_card, orientation_messages, question_message
 from bot.orientation.routing import route
+from bot.wording import offer_card, orientation_messages, question_message
 
 
 def _route(*ranking, **kw):

@@ -1,11 +1,19 @@
-"""What the assistant says about an orientation: offer cards and deciding questions.
+"""The texts the assistant computes: offer cards, deciding questions, the call-back summary.
 
-Pure functions returning message dicts in Rasa's shape (`text`, `buttons`, `custom`), so the
-actions only forward them and tests can read them without a Rasa server.
+Fixed texts are responses of `domain.yml`, with a `tu` variation on the `register` slot; what
+is built from the conversation (an offer, the details given) is written here, in the person's
+register. Pure functions returning message dicts in Rasa's shape (`text`, `buttons`, `custom`),
+so the actions only forward them and tests can read them without a Rasa server.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from bot import settings
+from bot.callback.form import CORRECTABLE
+from bot.callback.validators import format_phone
 from bot.orientation.catalogue import PHASES, Offer, get_catalogue
 from bot.orientation.questions import get_question, payload
 from bot.orientation.routing import Orientation
@@ -95,3 +103,46 @@ def orientation_messages(orientation: Orientation, register: str = "vous",
     if orientation.next_question:
         return [question_message(orientation, register)]
     return []
+
+
+def look_elsewhere(register: str = "vous") -> str:
+    """Said after "ce n'est pas ça", before the next offer or question. Written here rather
+    than in domain.yml: the register is read from this very message."""
+    return _tu(register, "D'accord, cherchons autre chose.", "OK, on cherche autre chose.")
+
+
+# -- the call-back request -------------------------------------------------------------------
+FIELD_LABELS = {"full_name": "nom", "contact": "contact", "commune": "commune",
+                "structure_name": "structure", "project_summary": "projet"}
+
+
+def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
+    """The summary shown before confirming, with a button per field to correct."""
+    lines = []
+    name = f"{slots.get('first_name') or ''} {slots.get('last_name') or ''}".strip()
+    if name:
+        lines.append(f"• Nom : {name}")
+    if slots.get("email"):
+        lines.append(f"• E-mail : {slots['email']}")
+    if slots.get("phone"):
+        lines.append(f"• Téléphone : {format_phone(slots['phone'])}")
+    if slots.get("commune"):
+        flag = "" if slots.get("on_territory") is not False else \
+            " (hors du territoire de la Métropole)"
+        lines.append(f"• Commune : {slots['commune']}{flag}")
+    if slots.get("structure_name"):
+        lines.append(f"• Structure : {slots['structure_name']}")
+    if slots.get("project_summary"):
+        lines.append(f"• Projet : {slots['project_summary']}")
+    offer = get_catalogue().offers.get(slots.get("offer") or "")
+    if offer:
+        lines.append(f"• Accompagnement : {offer.title}")
+    intro = _tu(register, "Voici votre demande :", "Voici ta demande :")
+    ask = _tu(register, "Je l'envoie ? Vous pouvez aussi corriger une information.",
+              "C'est bon, j'envoie ? Tu peux aussi corriger une information.")
+    buttons = [{"title": "C'est correct, envoyer", "payload": "/confirm"}]
+    for field in CORRECTABLE:
+        if slots.get(field):
+            buttons.append({"title": f"Corriger : {FIELD_LABELS[field]}",
+                            "payload": "/correct" + json.dumps({"field": field})})
+    return {"text": "\n".join([intro, *lines, "", ask]), "buttons": buttons}
