@@ -68,3 +68,16 @@ def rasa_server(tmp_path_factory, platforms):
         yield servers
     finally:
         servers.stop()
+
+
+@pytest.fixture
+def leads_database(tmp_path, monkeypatch):
+    """A leads database and an outbox of the test's own, for actions run without Rasa."""
+    from bot.leads import db, service
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
+    monkeypatch.setenv("BOUSSOLE_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setattr(service, "_repository", None)
+    db.get_engine.cache_clear()
+    yield
+    monkeypatch.setattr(service, "_repository", None)

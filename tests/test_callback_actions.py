@@ -16,14 +16,8 @@ def tracker(text="", slots=None, intent="inform", sender="form-user"):
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    monkeypatch.setenv("BOUSSOLE_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setattr(service, "_repository", None)
-    from bot.leads import db
-    db.get_engine.cache_clear()
-    yield
-    monkeypatch.setattr(service, "_repository", None)
+def database(leads_database):
+    """Each test writes its leads to a database and an outbox of its own."""
 
 
 def validate(slot, text, slots=None):

@@ -20,7 +20,6 @@ from actions.callback import (
     ValidateContactForm,
 )
 from bot.callback.form import FORM_SLOTS
-from bot.leads import service
 from bot.wording import look_elsewhere, summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,14 +37,8 @@ def assert_in_register(text: str, register: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def database(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    monkeypatch.setenv("BOUSSOLE_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setattr(service, "_repository", None)
-    from bot.leads import db
-    db.get_engine.cache_clear()
-    yield
-    monkeypatch.setattr(service, "_repository", None)
+def database(leads_database):
+    """Each test writes its leads to a database and an outbox of its own."""
 
 
 def tracker(register, text="", slots=None, intent="inform"):
