@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(os.environ.get("BOUSSOLE_ROOT", Path(__file__).resolve().parent.parent))
@@ -50,3 +52,123 @@ MAX_CONCURRENT_TURNS = int(os.environ.get("BOUSSOLE_MAX_CONCURRENT_TURNS", "32")
 MAX_HEAVY_TURNS = int(os.environ.get("BOUSSOLE_MAX_HEAVY_TURNS", "2"))
 HEAVY_TURN_CHARS = 1000
 TURN_WAIT_SECONDS = float(os.environ.get("BOUSSOLE_TURN_WAIT_SECONDS", "5"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Deployment settings: everything the environment decides about one running process, read once
+# by Settings.from_env() and passed down (web app, cluster, outbox, notifications, channels).
+# The constants above are the project's layout and input limits; they do not change per process.
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where lead notifications are sent from (BOUSSOLE_SMTP_*); absent when no host is set."""
+    host: str
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    sender: str = "boussole-ess@localhost"
+    starttls: bool = True
+    workspace_url: str = "http://localhost:8000/conseil"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One process's configuration. Tests build one (`Settings(database_url=…)` or
+    `Settings.from_env({...})`) instead of patching the environment."""
+    var_dir: Path = ROOT / "var"
+    database_url: str | None = None        # DATABASE_URL; SQLite in var/ when unset
+    tracker_store_url: str | None = None   # TRACKER_STORE_URL; SQLite in var/ when unset
+    redis_url: str | None = None           # REDIS_URL: lock store and shared rate limits
+    rasa_url: str = "http://localhost:5005"
+    public_url: str = "http://localhost:8000"
+    outbox_dir: Path | None = None         # BOUSSOLE_OUTBOX; var/outbox when unset
+    secret_key: str | None = None          # BOUSSOLE_SECRET_KEY; a key kept in var/ when unset
+    secure_cookies: bool = True            # BOUSSOLE_COOKIE_SECURE=0 on plain-http loopback
+    trusted_proxies: str = ""              # BOUSSOLE_TRUSTED_PROXIES
+    rate_limit: str = "20/60"              # BOUSSOLE_RATE_LIMIT: turns per conversation
+    address_rate_limit: str = "120/60"     # BOUSSOLE_ADDRESS_RATE_LIMIT: turns per address
+    action_timeout: float = 10.0           # BOUSSOLE_ACTION_TIMEOUT, seconds
+    channel_timeout: float = 5.0           # BOUSSOLE_CHANNEL_TIMEOUT, seconds
+    pseudonym_key: str | None = None       # BOUSSOLE_PSEUDONYM_KEY
+    smtp: SmtpSettings | None = None
+    log_level: str = "INFO"                # BOUSSOLE_LOG_LEVEL
+    json_logs: bool = False                # BOUSSOLE_LOG_FORMAT=json
+    service: str = "boussole"              # BOUSSOLE_SERVICE: the name in JSON log lines
+    cluster_dir: Path = ROOT / "var" / "cluster"   # BOUSSOLE_CLUSTER_DIR
+    cluster_port_offset: int = 0           # BOUSSOLE_CLUSTER_PORT_OFFSET
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives (os.environ unless told otherwise). A malformed
+        number names its variable."""
+        env = dict(os.environ if environ is None else environ)
+
+        def text(name: str, default: str | None = None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def number(name: str, default: float, kind=float):
+            value = text(name)
+            if value is None:
+                return default
+            try:
+                return kind(value)
+            except ValueError:
+                raise ValueError(f"{name} : « {value} » n'est pas un nombre") from None
+
+        database_url = text("DATABASE_URL")
+        if database_url:
+            # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants "postgresql".
+            database_url = database_url.replace("postgres://", "postgresql://", 1)
+        smtp = None
+        if text("BOUSSOLE_SMTP_HOST"):
+            smtp = SmtpSettings(
+                host=text("BOUSSOLE_SMTP_HOST"),
+                port=number("BOUSSOLE_SMTP_PORT", 587, int),
+                user=env.get("BOUSSOLE_SMTP_USER", ""),
+                password=env.get("BOUSSOLE_SMTP_PASSWORD", ""),
+                sender=text("BOUSSOLE_SMTP_FROM", "boussole-ess@localhost"),
+                starttls=env.get("BOUSSOLE_SMTP_STARTTLS", "1") != "0",
+                workspace_url=text("BOUSSOLE_WORKSPACE_URL", "http://localhost:8000/conseil"))
+        outbox = text("BOUSSOLE_OUTBOX")
+        return cls(
+            database_url=database_url,
+            tracker_store_url=text("TRACKER_STORE_URL"),
+            redis_url=text("REDIS_URL"),
+            rasa_url=text("BOUSSOLE_RASA_URL", "http://localhost:5005").rstrip("/"),
+            public_url=text("BOUSSOLE_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+            outbox_dir=Path(outbox) if outbox else None,
+            secret_key=text("BOUSSOLE_SECRET_KEY"),
+            secure_cookies=env.get("BOUSSOLE_COOKIE_SECURE", "1") != "0",
+            trusted_proxies=env.get("BOUSSOLE_TRUSTED_PROXIES", ""),
+            rate_limit=text("BOUSSOLE_RATE_LIMIT", "20/60"),
+            address_rate_limit=text("BOUSSOLE_ADDRESS_RATE_LIMIT", "120/60"),
+            action_timeout=number("BOUSSOLE_ACTION_TIMEOUT", 10.0),
+            channel_timeout=number("BOUSSOLE_CHANNEL_TIMEOUT", 5.0),
+            pseudonym_key=text("BOUSSOLE_PSEUDONYM_KEY"),
+            smtp=smtp,
+            log_level=text("BOUSSOLE_LOG_LEVEL", "INFO"),
+            json_logs=env.get("BOUSSOLE_LOG_FORMAT", "").strip().lower() == "json",
+            service=text("BOUSSOLE_SERVICE", "boussole"),
+            cluster_dir=Path(text("BOUSSOLE_CLUSTER_DIR", str(ROOT / "var" / "cluster"))),
+            cluster_port_offset=number("BOUSSOLE_CLUSTER_PORT_OFFSET", 0, int),
+            environ=env,
+        )
+
+    # Derived places, so that no module builds a var/ path of its own.
+    def sqlite_url(self, name: str) -> str:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.var_dir / name}"
+
+    @property
+    def leads_database_url(self) -> str:
+        return self.database_url or self.sqlite_url("boussole.db")
+
+    @property
+    def trackers_url(self) -> str:
+        return self.tracker_store_url or self.sqlite_url("tracker.db")
+
+    @property
+    def outbox_path(self) -> Path:
+        return (self.outbox_dir or self.var_dir / "outbox") / "leads.jsonl"
