@@ -5,15 +5,9 @@ from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, FollowupAction, Restarted, SlotSet
 
 from bot.leads.service import get_repository
-from bot.orientation.commands import (
-    DESTRUCTIVE,
-    confirmation_buttons,
-    confirmation_question,
-    erased_message,
-    is_explicit_yes,
-    kept_message,
-)
+from bot.orientation.commands import DESTRUCTIVE, is_explicit_yes
 from bot.orientation.routing import SITUATION_PREFIX
+from bot.wording import confirmation_buttons, confirmation_question, erased_message, kept_message
 from bot.workspace.privacy import erase_conversation
 
 # After "no", a message that was really a project is oriented at once.

@@ -12,8 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.orientation.facts import facts_from_parse
 from bot.orientation.questions import ANSWER_SLOTS
 from bot.orientation.routing import Orientation, reorient, route
-from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
-from bot.wording import MESSAGING_CHANNELS, look_elsewhere, orientation_messages
+from bot.orientation.text import clean, register_of
+from bot.wording import (
+    MESSAGING_CHANNELS,
+    look_elsewhere,
+    orientation_messages,
+    problem_reply,
+)
 
 # Intents whose message is an answer to a question (the answers given so far still count).
 ANSWER_INTENTS = {"choose", "inform"}
@@ -41,7 +46,7 @@ def _unusable(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     problem = clean(tracker.latest_message.get("text")).problem
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if problem and intent != "choose":
-        dispatcher.utter_message(text=PROBLEM_REPLIES[problem])
+        dispatcher.utter_message(text=problem_reply(problem, _register(tracker)))
         return True
     return False
 

@@ -146,3 +146,100 @@ def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
             buttons.append({"title": f"Corriger : {FIELD_LABELS[field]}",
                             "payload": "/correct" + json.dumps({"field": field})})
     return {"text": "\n".join([intro, *lines, "", ask]), "buttons": buttons}
+
+
+# -- messages with nothing to understand (bot.orientation.text.clean's problems) --------------
+_PROBLEMS = {
+    "empty": (
+        "Je n'ai rien reçu. Décrivez votre projet en quelques mots, par exemple : "
+        "« nous voulons reprendre notre entreprise en SCOP ».",
+        "Je n'ai rien reçu. Décris ton projet en quelques mots, par exemple : "
+        "« j'ai une idée d'épicerie solidaire »."),
+    "no_letters": (
+        "Je n'ai pas trouvé de mots dans votre message. Décrivez votre projet en quelques "
+        "mots, par exemple : « j'ai une idée d'épicerie solidaire ».",
+        "Je n'ai pas trouvé de mots dans ton message. Décris ton projet en quelques mots, "
+        "par exemple : « j'ai une idée d'épicerie solidaire »."),
+    "too_long": (
+        "Votre message est très long. Pouvez-vous résumer votre projet en quelques phrases ? "
+        "Par exemple : « notre association veut créer une nouvelle activité ».",
+        "Ton message est très long. Tu peux résumer ton projet en quelques phrases ? "
+        "Par exemple : « notre asso veut lancer une nouvelle activité »."),
+    "foreign": (
+        "Je ne comprends que le français, désolé (sorry, I only understand French). "
+        "Pouvez-vous décrire votre projet en français ? Un·e conseiller·ère peut aussi "
+        "vous rappeler.",
+        "Je ne comprends que le français, désolé (sorry, I only understand French). "
+        "Tu peux décrire ton projet en français ? Un·e conseiller·ère peut aussi te rappeler."),
+    "not_latin": (
+        "Je ne comprends que le français, désolé. Pouvez-vous décrire votre projet en "
+        "français ? Un·e conseiller·ère peut aussi vous rappeler.",
+        "Je ne comprends que le français, désolé. Tu peux décrire ton projet en français ? "
+        "Un·e conseiller·ère peut aussi te rappeler."),
+}
+PROBLEMS = frozenset(_PROBLEMS)
+
+
+def problem_reply(problem: str, register: str = "vous") -> str:
+    """What to do instead, for an empty, huge or unreadable message."""
+    vous, tu = _PROBLEMS[problem]
+    return _tu(register, vous, tu)
+
+
+# -- the erase and restart commands (bot.orientation.commands decides, this words it) --------
+def _requests(references: list[str], register: str) -> str:
+    """"votre demande de rappel ESS-2026-0042", "vos 2 demandes de rappel (…)"."""
+    own = "ta" if register == "tu" else "votre"
+    many = "tes" if register == "tu" else "vos"
+    if len(references) == 1:
+        return f"{own} demande de rappel {references[0]}"
+    return f"{many} {len(references)} demandes de rappel ({', '.join(references)})"
+
+
+def confirmation_question(command: str, references: list[str], register: str) -> str:
+    tu = register == "tu"
+    if command == "delete_my_data":
+        what = (f"{_requests(references, register)} et notre conversation" if references
+                else "notre conversation")
+        after = (" Les conseiller·ères ne pourront plus te rappeler." if tu else
+                 " Les conseiller·ères ne pourront plus vous rappeler.") if references else ""
+        return (f"Tu veux vraiment effacer {what} ? C'est définitif.{after}" if tu else
+                f"Voulez-vous vraiment effacer {what} ? C'est définitif.{after}")
+    return ("Tu veux tout recommencer ? Les réponses de ta demande de rappel en cours seront "
+            "perdues." if tu else
+            "Voulez-vous tout recommencer ? Les réponses de votre demande de rappel en cours "
+            "seront perdues.")
+
+
+def confirmation_buttons(command: str) -> list[dict[str, str]]:
+    yes = "Oui, tout effacer" if command == "delete_my_data" else "Oui, recommencer"
+    no = "Non, garder mes données" if command == "delete_my_data" else "Non, continuer"
+    return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
+
+
+def erased_message(leads: int, register: str) -> str:
+    tu = register == "tu"
+    if leads == 0:
+        what = "notre conversation a été effacée"
+    elif leads == 1:
+        what = f"{'ta' if tu else 'votre'} demande de rappel et notre conversation ont été effacées"
+    else:
+        what = (f"{'tes' if tu else 'vos'} {leads} demandes de rappel et notre conversation ont "
+                f"été effacées")
+    return (f"C'est fait : {what}. Tu peux repartir de zéro quand tu veux." if tu else
+            f"C'est fait : {what}. Vous pouvez repartir de zéro quand vous voulez.")
+
+
+def kept_message(command: str, references: list[str], register: str,
+                 resumed_form: bool) -> str:
+    tu = register == "tu"
+    if command == "delete_my_data":
+        what = (f"{_requests(references, register)} et notre conversation sont conservées"
+                if references else "notre conversation est conservée")
+        text = f"D'accord, je n'efface rien : {what}."
+    else:
+        text = "D'accord, on ne recommence pas : " + (
+            "tes réponses sont conservées." if tu else "vos réponses sont conservées.")
+    if resumed_form:
+        text += " Reprenons ta demande de rappel." if tu else " Reprenons votre demande de rappel."
+    return text

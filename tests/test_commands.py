@@ -7,13 +7,11 @@ import yaml
 
 from bot.orientation.commands import (
     COMMAND_INTENTS,
-    confirmation_question,
-    erased_message,
     is_command_message,
     is_explicit_yes,
-    kept_message,
     without_unsure_commands,
 )
+from bot.wording import confirmation_question, erased_message, kept_message
 
 ROOT = Path(__file__).resolve().parent.parent
 

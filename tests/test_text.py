@@ -2,7 +2,8 @@
 import pytest
 
 from bot import settings
-from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
+from bot.orientation.text import clean, register_of
+from bot.wording import problem_reply
 
 
 @pytest.mark.parametrize("raw, problem", [
@@ -16,7 +17,10 @@ from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
 def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem):
     result = clean(raw)
     assert result.problem == problem
-    assert PROBLEM_REPLIES[problem].endswith((".", "?"))
+    vous, tu = problem_reply(problem, "vous"), problem_reply(problem, "tu")
+    assert vous.endswith((".", "?")) and tu.endswith((".", "?"))
+    assert "vous" in vous.lower() or "votre" in vous.lower()
+    assert not any(word in tu.lower().split() for word in ("vous", "votre", "pouvez-vous"))
 
 
 def test_control_characters_and_spaces_are_cleaned():

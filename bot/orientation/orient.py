@@ -10,13 +10,15 @@ from typing import Any
 from bot.orientation.facts import facts_from_parse
 from bot.orientation.nlu import NLU
 from bot.orientation.routing import route
-from bot.orientation.text import PROBLEM_REPLIES, clean, register_of
+from bot.orientation.text import clean, register_of
+from bot.wording import problem_reply
 
 
 def unusable(text: str, problem: str) -> dict[str, Any]:
     """The answer for a message with nothing to understand: no offer, a polite explanation."""
     return {"text": text, "offer": None, "confidence": 0.0, "phase": None, "alternatives": [],
-            "explanation": PROBLEM_REPLIES[problem], "next_question": None, "intent": None}
+            "explanation": problem_reply(problem, register_of(text)), "next_question": None,
+            "intent": None}
 
 
 class Orienter:

@@ -28,23 +28,8 @@ _SPACES = re.compile(r"\s+")
 @dataclass(frozen=True)
 class CleanText:
     text: str            # what the NLU gets
-    problem: str | None  # None, or why there is nothing to understand (key of PROBLEM_REPLIES)
+    problem: str | None  # None, or why there is nothing to understand (bot.wording.problem_reply)
     truncated: bool = False
-
-
-PROBLEM_REPLIES = {
-    "empty": "Je n'ai rien reçu. Décrivez votre projet en quelques mots, par exemple : "
-             "« nous voulons reprendre notre entreprise en SCOP ».",
-    "no_letters": "Je n'ai pas trouvé de mots dans votre message. Décrivez votre projet en "
-                  "quelques mots, par exemple : « j'ai une idée d'épicerie solidaire ».",
-    "too_long": "Votre message est très long. Pouvez-vous résumer votre projet en quelques "
-                "phrases ? Par exemple : « notre association veut créer une nouvelle activité ».",
-    "foreign": "Je ne comprends que le français, désolé (sorry, I only understand French). "
-               "Pouvez-vous décrire votre projet en français ? Un·e conseiller·ère peut aussi "
-               "vous rappeler.",
-    "not_latin": "Je ne comprends que le français, désolé. Pouvez-vous décrire votre projet en "
-                 "français ? Un·e conseiller·ère peut aussi vous rappeler.",
-}
 
 
 def clean(text: object) -> CleanText:
