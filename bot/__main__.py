@@ -222,10 +222,11 @@ def cmd_deploy(args) -> int:
     from pathlib import Path
 
     from bot.ops import deploy
+    from bot.settings import Settings
 
     try:
-        endpoints, credentials = deploy.write(Path(args.out))
-    except deploy.DeployError as exc:
+        endpoints, credentials = deploy.write(Path(args.out), Settings.from_env())
+    except (deploy.DeployError, ValueError) as exc:   # ValueError: a malformed number, named
         print(f"Erreur de configuration : {exc}", file=sys.stderr)
         return 2
     print(f"écrit : {endpoints} et {credentials}")

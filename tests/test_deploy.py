@@ -36,6 +36,17 @@ def test_production_endpoints_come_from_the_environment(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_settings_give_the_same_configuration_as_their_variables(tmp_path):
+    from bot.settings import Settings
+
+    by_mapping = [p.read_text() for p in deploy.write(tmp_path / "a", ENV)]
+    from_env = [p.read_text() for p in deploy.write(tmp_path / "b", Settings.from_env(ENV))]
+    built = Settings(tracker_store_url=ENV["TRACKER_STORE_URL"], redis_url=ENV["REDIS_URL"],
+                     rate_limit="12/30",
+                     environ={"BOUSSOLE_ACTION_URL": ENV["BOUSSOLE_ACTION_URL"]})
+    assert by_mapping == from_env == [p.read_text() for p in deploy.write(tmp_path / "c", built)]
+
+
 @pytest.mark.parametrize("missing", ["TRACKER_STORE_URL", "REDIS_URL"])
 def test_a_missing_variable_is_named(missing, tmp_path):
     env = {k: v for k, v in ENV.items() if k != missing}

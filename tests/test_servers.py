@@ -45,3 +45,38 @@ def test_a_server_that_stops_is_reported_with_its_log(tmp_path):
         with servers:
             pass
     assert servers.processes == {}
+
+
+def test_exchange_gives_refusals_with_their_status_instead_of_raising():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.ops.servers import exchange
+
+    answers = {"calm": (200, b'[{"text": "bonjour"}]'),
+               "flood": (429, json.dumps([{"text": "trop"}]).encode()),
+               "down": (502, b"<html>Bad Gateway</html>")}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            status, text = answers[body["sender"]]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert exchange(url, "calm", "salut") == (200, [{"text": "bonjour"}])
+        assert exchange(url, "flood", "salut") == (429, [{"text": "trop"}])
+        assert exchange(url, "down", "salut") == (502, [{"text": "<html>Bad Gateway</html>"}])
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -270,13 +270,32 @@ def responds(url: str, timeout: float = 2) -> bool:
         return False
 
 
-def post_message(url: str, sender: str, text: str, timeout: float = 60) -> list[dict]:
-    """One message to the REST channel of the Rasa server at `url`; its answer."""
+def _rest_request(url: str, sender: str, text: str) -> urllib.request.Request:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(f"{url.rstrip('/')}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    return urllib.request.Request(f"{url.rstrip('/')}/webhooks/rest/webhook", data=body,
+                                  headers={"Content-Type": "application/json"})
+
+
+def post_message(url: str, sender: str, text: str, timeout: float = 60) -> list[dict]:
+    """One message to the REST channel of the Rasa server at `url`; its answer. An HTTP error
+    status raises urllib.error.HTTPError."""
+    with urllib.request.urlopen(_rest_request(url, sender, text), timeout=timeout) as response:
         return json.loads(response.read().decode() or "[]")
+
+
+def exchange(url: str, sender: str, text: str, timeout: float = 60) -> tuple[int, list[dict]]:
+    """`post_message` for callers that expect refusals (429, 502, 503: the cluster tests): the
+    status and the messages whatever the status; a body that is not JSON (a proxy's error
+    page) becomes one message holding its text."""
+    try:
+        with urllib.request.urlopen(_rest_request(url, sender, text), timeout=timeout) as answer:
+            status, raw = answer.status, answer.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read().decode(errors="replace")
+    try:
+        return status, json.loads(raw or "[]")
+    except ValueError:
+        return status, [{"text": raw}]
 
 
 def serve(rasa_port: int = 5005, actions_port: int = 5055, web_port: int = 8000,

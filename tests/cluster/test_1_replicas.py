@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.cluster.conftest import REFERENCE, lead_conversation
+from tests.cluster.client import REFERENCE, lead_conversation
 
 pytestmark = [pytest.mark.cluster, pytest.mark.model]
 
