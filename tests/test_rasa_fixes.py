@@ -69,3 +69,36 @@ def test_spacy_runs_only_what_the_featurizers_read_and_they_read_the_same():
         ours, full = lean(text), whole(text)
         assert [t.lemma_ for t in ours] == [t.lemma_ for t in full], text
         assert np.allclose(ours.vector, full.vector), text
+
+
+@pytest.mark.parametrize("size, fingerprinted", [("0", False), ("100", True)],
+                         ids=["cache disabled", "cache enabled"])
+def test_training_fingerprints_only_what_an_enabled_cache_keeps(size, fingerprinted, tmp_path,
+                                                                 monkeypatch):
+    """Fix 6: with RASA_MAX_CACHE_SIZE=0 (bot train) no node output is fingerprinted; with a
+    cache, Rasa's hook runs as before and the output lands in the cache."""
+    from rasa.engine.caching import LocalTrainingCache
+    from rasa.engine.graph import ExecutionContext, GraphSchema, SchemaNode
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.training import hooks
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    rasa_fixes.apply()
+    monkeypatch.setenv("RASA_MAX_CACHE_SIZE", size)
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
+    calls = []
+    real = hooks.rasa.shared.utils.io.deep_container_fingerprint
+    monkeypatch.setattr(hooks.rasa.shared.utils.io, "deep_container_fingerprint",
+                        lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
+    schema = GraphSchema({"tokenize": SchemaNode({}, WhitespaceTokenizer, "create", "process",
+                                                 {})})
+    cache = LocalTrainingCache()
+    (tmp_path / "models").mkdir()
+    hook = hooks.TrainingHook(cache, LocalModelStorage(tmp_path / "models"), schema)
+    context = ExecutionContext(schema, "test")
+    data = hook.on_before_node("tokenize", context, {}, {"x": "bonjour"})
+    hook.on_after_node("tokenize", context, {}, "une sortie", data)
+    assert bool(calls) is fingerprinted
+    assert bool(data) is fingerprinted
+    if fingerprinted:
+        assert cache.get_cached_output_fingerprint(data["fingerprint_key"]) is not None

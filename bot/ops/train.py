@@ -54,7 +54,10 @@ def train(force: bool = False) -> int:
     settings.MODELS_DIR.mkdir(parents=True, exist_ok=True)
     wanted = fingerprint()
     started = time.monotonic()
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
+    # Always a whole training (--force): Rasa's training cache would only be written, never
+    # read; disabled, it costs neither disk nor fingerprints (bot/rasa_ext/rasa_fixes.py, fix 6).
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+               RASA_MAX_CACHE_SIZE="0")
     cmd = [sys.executable, "-m", "rasa", "train", "--config", "config.yml",
            "--domain", "domain.yml", "--data", *TRAINING_DIRS,
            "--out", str(settings.MODELS_DIR), "--fixed-model-name", settings.MODEL_NAME,
