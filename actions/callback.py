@@ -31,7 +31,7 @@ from bot.callback.validators import (
     check_summary,
 )
 from bot.leads.outbox import submit
-from bot.leads.service import get_repository
+from bot.leads.service import get_outbox, get_repository
 from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
@@ -233,7 +233,7 @@ class ActionSubmitLead(Action):
         channel = (tracker.get_latest_input_channel() or "rest")
         draft = lead_draft(tracker.sender_id, _session_started(tracker), slots, channel)
         repository = get_repository()
-        result = submit(draft, repository)
+        result = submit(draft, repository, get_outbox())
         if result.status == "saved" and result.created:
             notify_in_background(repository, result.reference)
         if result.status == "saved":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rasa_sdk import Action, FormValidationAction
 from rasa_sdk.events import ActiveLoop, FollowupAction, Restarted, SlotSet
 
-from bot.leads.service import get_repository
+from bot.leads.service import get_repository, get_settings
 from bot.orientation.commands import DESTRUCTIVE, is_explicit_yes
 from bot.orientation.routing import SITUATION_PREFIX
 from bot.wording import confirmation_buttons, confirmation_question, erased_message, kept_message
@@ -72,7 +72,7 @@ class ActionRunCommand(Action):
         done = [SlotSet("pending_command", None), SlotSet("command_confirmation", None),
                 SlotSet("resume_form", None)]
         if tracker.get_slot("command_confirmation") == "yes" and command == "delete_my_data":
-            leads = erase_conversation(tracker.sender_id,
+            leads = erase_conversation(tracker.sender_id, url=get_settings().trackers_url,
                                        channel=tracker.get_latest_input_channel() or "rest")
             dispatcher.utter_message(text=erased_message(leads, register))
             return [Restarted()]

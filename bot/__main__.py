@@ -98,22 +98,22 @@ def cmd_lookups(args) -> int:
 
 
 def _repository():
-    from bot.leads.db import upgrade
-    from bot.leads.repository import LeadRepository
+    """The leads database of the environment's settings, migrated."""
+    from bot.leads.service import get_repository
 
-    upgrade()
-    return LeadRepository()
+    return get_repository()
 
 
 def cmd_leads(args) -> int:
     from bot.leads import export
-    from bot.leads.outbox import Outbox
+    from bot.leads.service import get_outbox
 
     repository = _repository()
     if args.action == "flush":
-        written = Outbox().drain(repository)
+        outbox = get_outbox()
+        written = outbox.drain(repository)
         print(f"{written} demande(s) en attente enregistrée(s) ; "
-              f"{len(Outbox().pending())} toujours en attente.")
+              f"{len(outbox.pending())} toujours en attente.")
         return 0
     leads = repository.list(text=args.search)
     if args.action == "list":
@@ -137,10 +137,12 @@ def parse_duration(text: str):
 
 
 def cmd_purge(args) -> int:
+    from bot.leads.service import get_settings
     from bot.workspace.privacy import purge_tracker_events
 
     removed = _repository().purge(args.older_than)
-    events = purge_tracker_events(args.older_than.total_seconds())
+    events = purge_tracker_events(args.older_than.total_seconds(),
+                                  url=get_settings().trackers_url)
     print(f"{removed} demande(s) et {events} événement(s) de conversation supprimés "
           f"(plus anciens que {args.older_than.days} jours).")
     return 0

@@ -73,11 +73,11 @@ def rasa_server(tmp_path_factory, platforms):
 @pytest.fixture
 def leads_database(tmp_path, monkeypatch):
     """A leads database and an outbox of the test's own, for actions run without Rasa."""
-    from bot.leads import db, service
+    from bot.leads import service
+    from bot.settings import Settings
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    monkeypatch.setenv("BOUSSOLE_OUTBOX", str(tmp_path / "outbox"))
+    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'leads.db'}",
+                        outbox_dir=tmp_path / "outbox")
+    monkeypatch.setattr(service, "_settings", settings)
     monkeypatch.setattr(service, "_repository", None)
-    db.get_engine.cache_clear()
-    yield
-    monkeypatch.setattr(service, "_repository", None)
+    return settings

@@ -86,14 +86,9 @@ def test_unusable_messages_get_a_clear_answer_and_no_orientation(text):
 
 
 @pytest.fixture()
-def database(tmp_path, monkeypatch):
-    from bot.leads import db, service
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    monkeypatch.setattr(service, "_repository", None)
-    db.get_engine.cache_clear()
-    yield service
-    monkeypatch.setattr(service, "_repository", None)
-    db.get_engine.cache_clear()
+def database(leads_database):
+    from bot.leads import service
+    return service
 
 
 def test_two_misunderstandings_in_a_row_offer_a_human(database):

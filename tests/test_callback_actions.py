@@ -109,11 +109,10 @@ def test_the_lead_carries_clean_facts():
 
 
 def test_database_down_tells_the_truth_and_keeps_the_lead(tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
-    from bot.leads.db import make_engine, session_factory
     from bot.leads.repository import LeadRepository
-    monkeypatch.setattr(service, "_repository", LeadRepository(
-        session_factory(make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))))
+    from bot.settings import Settings
+    broken = Settings(database_url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    monkeypatch.setattr(service, "_repository", LeadRepository(settings=broken))
     dispatcher = CollectingDispatcher()
     ActionSubmitLead().run(dispatcher, tracker(slots=SLOTS), {})
     [queued, _] = texts(dispatcher.messages)

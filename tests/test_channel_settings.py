@@ -8,6 +8,7 @@ from bot.rasa_ext.channels.messenger import MessengerInput, signature_ok
 from bot.rasa_ext.channels.render import choice_payload, numbered_choices, split_text
 from bot.rasa_ext.channels.telegram import TelegramInput
 from bot.rasa_ext.channels.twilio import TwilioInput, twilio_signature
+from bot.settings import Settings
 
 BUTTONS = [{"title": "Être rappelé·e", "payload": "/request_callback"},
            {"title": "Ce n'est pas ça", "payload": "/not_this"},
@@ -40,11 +41,10 @@ def test_long_texts_are_cut_at_paragraphs_and_lose_nothing():
     assert split_text("x" * 2500, 1000) == ["x" * 1000, "x" * 1000, "x" * 500]
 
 
-def test_a_channel_without_its_variables_is_off_and_says_which(monkeypatch, caplog):
-    monkeypatch.delenv("TEST_TG_TOKEN", raising=False)
-    monkeypatch.setenv("TEST_TG_SECRET", "abc")
+def test_a_channel_without_its_variables_is_off_and_says_which(caplog):
+    environment = Settings.from_env({"TEST_TG_SECRET": "abc"})
     with caplog.at_level(logging.INFO, logger="bot.channels"):
-        channel = TelegramInput.from_credentials(CREDENTIALS)
+        channel = TelegramInput.from_settings(CREDENTIALS, environment)
     assert channel.settings is None
     assert "channel telegram off: TEST_TG_TOKEN not set" in caplog.text
     assert "abc" not in caplog.text
@@ -53,13 +53,37 @@ def test_a_channel_without_its_variables_is_off_and_says_which(monkeypatch, capl
     assert answer.status == 404 and "désactivé" in answer.body.decode()
 
 
-def test_a_channel_with_its_variables_is_on(monkeypatch):
-    monkeypatch.setenv("TEST_TG_TOKEN", "123:abc")
-    monkeypatch.setenv("TEST_TG_SECRET", "s3cret")
-    channel = TelegramInput.from_credentials(CREDENTIALS)
+def test_a_channel_with_its_variables_is_on():
+    environment = Settings.from_env({"TEST_TG_TOKEN": "123:abc", "TEST_TG_SECRET": "s3cret",
+                                     "BOUSSOLE_CHANNEL_TIMEOUT": "2",
+                                     "BOUSSOLE_RATE_LIMIT": "7/30"})
+    channel = TelegramInput.from_settings(CREDENTIALS, environment)
     assert channel.settings == {"access_token": "123:abc", "webhook_secret": "s3cret"}
+    assert channel.timeout == 2.0 and (channel.flood.limit, channel.flood.window) == (7, 30.0)
+    # Rasa's way in (from_credentials) reads the process's environment: nothing there.
     assert MessengerInput.from_credentials({}).settings is None
     assert TwilioInput.from_credentials(None).settings is None
+
+
+def test_pseudonyms_use_the_configured_key_else_the_platform_token():
+    from bot.rasa_ext.channels.base import pseudonym
+
+    keyed = TelegramInput.from_settings(CREDENTIALS, Settings(pseudonym_key="k"))
+    plain = TelegramInput.from_settings(CREDENTIALS, Settings())
+    assert keyed.pseudonym_key("token") == "k" and plain.pseudonym_key("token") == "token"
+    assert pseudonym("telegram", "42", "k") == pseudonym("telegram", "42", "k")
+    assert pseudonym("telegram", "42", "k") != pseudonym("telegram", "42", "token")
+
+
+def test_the_guarded_rest_channel_takes_its_limits_from_the_settings():
+    from bot.rasa_ext.guarded_rest import GuardedRestInput
+
+    config = Settings(rate_limit="9/10", address_rate_limit="3/60")
+    rest = GuardedRestInput.from_settings({}, config)
+    assert (rest.limit, rest.window) == (9, 10.0)
+    assert (rest.address_limiter.limit, rest.address_limiter.window) == (3, 60.0)
+    written = GuardedRestInput.from_settings({"limit": 5, "window": 30}, config)
+    assert (written.limit, written.window) == (5, 30.0)     # python -m bot deploy's wins
 
 
 def test_signatures_match_the_platforms_own_computation():

@@ -1,7 +1,7 @@
-"""Engine, sessions and migrations. SQLite under var/ by default; PostgreSQL via DATABASE_URL."""
+"""Engine, sessions and migrations of the leads database, for the URL the caller gives:
+`Settings.leads_database_url` (SQLite under var/ by default; PostgreSQL via DATABASE_URL)."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,23 +9,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import settings
-
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants "postgresql".
-        return url.replace("postgres://", "postgresql://", 1)
-    path = settings.ROOT / "var" / "boussole.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
-
-
-def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, future=True, connect_args={"timeout": 30})
 
@@ -41,21 +28,22 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 @lru_cache(maxsize=4)
-def get_engine(url: str | None = None) -> Engine:
+def get_engine(url: str) -> Engine:
+    """One engine (and connection pool) per URL, shared by this process."""
     return make_engine(url)
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker:
-    return sessionmaker(bind=engine or get_engine(), future=True, expire_on_commit=False,
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False,
                         class_=Session)
 
 
-def upgrade(url: str | None = None) -> None:
+def upgrade(url: str) -> None:
     """Bring the database schema to the latest migration (Alembic `upgrade head`)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, "head")

@@ -1,6 +1,7 @@
 """A durable local queue for leads when the database cannot be reached.
 
-A confirmed lead that cannot be written is appended (and fsync'ed) to var/outbox/leads.jsonl;
+A confirmed lead that cannot be written is appended (and fsync'ed) to the file the caller names
+(`Settings.outbox_path`: var/outbox/leads.jsonl unless BOUSSOLE_OUTBOX says otherwise);
 the next write, or `python -m bot leads flush`, writes the queued leads — idempotently, thanks
 to their confirmation key — and removes them from the file.
 """
@@ -17,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import settings
 from bot.files import atomic_write
 from bot.leads.repository import LeadRepository
 
@@ -30,9 +30,8 @@ class Submitted:
 
 
 class Outbox:
-    def __init__(self, path: Path | None = None):
-        default = Path(os.environ.get("BOUSSOLE_OUTBOX", settings.ROOT / "var" / "outbox"))
-        self.path = Path(path or default / "leads.jsonl")
+    def __init__(self, path: Path):
+        self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
@@ -75,10 +74,8 @@ class Outbox:
             return written
 
 
-def submit(draft: Mapping[str, Any], repository: LeadRepository,
-           outbox: Outbox | None = None) -> Submitted:
+def submit(draft: Mapping[str, Any], repository: LeadRepository, outbox: Outbox) -> Submitted:
     """Write a confirmed lead, or queue it durably when the database is unreachable."""
-    outbox = outbox or Outbox()
     try:
         outbox.drain(repository)
         saved = repository.save(draft)

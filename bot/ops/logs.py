@@ -4,6 +4,10 @@ Used by our own processes (web app, action server, the guarded REST channel insi
 Rasa itself through `deploy/logging.yml` (`rasa run --logging-config-file`). The messages we log
 never carry what people typed; as a second line of defence, anything that looks like an e-mail
 address or a phone number is masked before the line is written.
+
+The service name, level and format come from the caller's `bot.settings.Settings`
+(BOUSSOLE_SERVICE, BOUSSOLE_LOG_LEVEL, BOUSSOLE_LOG_FORMAT); where nobody passes one — the
+formatter Rasa builds from deploy/logging.yml — they are the environment's (`Settings.from_env()`).
 """
 from __future__ import annotations
 
@@ -13,6 +17,10 @@ import logging.config
 import os
 import re
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
@@ -89,7 +97,11 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self, *args, service: str | None = None, **kwargs):
         super().__init__()
-        self.service = service or os.environ.get("BOUSSOLE_SERVICE", "boussole")
+        if not service:
+            from bot.settings import Settings
+
+            service = Settings.from_env().service
+        self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -113,7 +125,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(service: str, level: str | None = None) -> None:
-    """JSON logs on standard error for this process (used by our own entry points)."""
+    """JSON logs on standard error for this process (used by our own entry points), at `level`
+    (BOUSSOLE_LOG_LEVEL's when not given). The service name is left in the environment for the
+    processes this one starts."""
+    if not level:
+        from bot.settings import Settings
+
+        level = Settings.from_env().log_level
     os.environ.setdefault("BOUSSOLE_SERVICE", service)
     logging.config.dictConfig({
         "version": 1,
@@ -121,7 +139,7 @@ def configure(service: str, level: str | None = None) -> None:
         "formatters": {"json": {"()": JsonFormatter, "service": service}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                                 "stream": "ext://sys.stderr"}},
-        "root": {"level": level or os.environ.get("BOUSSOLE_LOG_LEVEL", "INFO"),
+        "root": {"level": level,
                  "handlers": ["stderr"]},
     })
 
@@ -144,5 +162,10 @@ def take_over_rasa_logging(service: str | None = None) -> None:
     logging.getLogger("py.warnings").setLevel(logging.ERROR)
 
 
-def json_logs_wanted() -> bool:
-    return os.environ.get("BOUSSOLE_LOG_FORMAT", "").lower() == "json"
+def json_logs_wanted(settings: Settings | None = None) -> bool:
+    """BOUSSOLE_LOG_FORMAT=json, in these settings (by default the environment's)."""
+    if settings is None:
+        from bot.settings import Settings
+
+        settings = Settings.from_env()
+    return settings.json_logs

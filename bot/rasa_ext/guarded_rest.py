@@ -12,7 +12,7 @@ the production rate limit.
   `TOO_LONG` answer (200, like an answer of the assistant) and go no further: not parsed, not
   stored in the conversation, not logged.
 - **Floods**: at most `limit` messages per `window` seconds per conversation, and
-  `settings.ADDRESS_RATE_LIMIT` per client address (so that a new sender id per message does
+  BOUSSOLE_ADDRESS_RATE_LIMIT per client address (so that a new sender id per message does
   not escape it; X-Forwarded-For is read from trusted proxies only, see `AddressOf`). Counted
   in Redis when `REDIS_URL` is set (shared by all replicas), else in this process. Beyond that
   the turn is refused with HTTP 429, a polite message and `Retry-After`, before it reaches the
@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -58,6 +57,7 @@ from bot.rasa_ext.channels.limits import (
     turns,
 )
 from bot.rasa_ext.trackers import TrackerStoreUnavailable
+from bot.settings import Settings
 
 log = logging.getLogger("boussole.rest")
 
@@ -140,16 +140,26 @@ class GuardedRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedRestInput:
-        credentials = credentials or {}
-        from bot.ops.deploy import rate_limit
-        from bot.ops.logs import json_logs_wanted, take_over_rasa_logging
+        """Rasa's way in: this process's settings are read from the environment here, once."""
+        return cls.from_settings(credentials, Settings.from_env())
 
-        if json_logs_wanted():
-            take_over_rasa_logging()
-        limit, window = rate_limit(os.environ)   # local runs: BOUSSOLE_RATE_LIMIT
+    @classmethod
+    def from_settings(cls, credentials: dict[str, Any] | None,
+                      config: Settings) -> GuardedRestInput:
+        """credentials.yml's `limit`, `window` and `redis_url` (written by `python -m bot
+        deploy`) win over BOUSSOLE_RATE_LIMIT; REDIS_URL wins over `redis_url`."""
+        credentials = credentials or {}
+        from bot.ops.logs import take_over_rasa_logging
+
+        if config.json_logs:
+            take_over_rasa_logging(config.service)
+        limit, window = parse_rate(config.rate_limit, "BOUSSOLE_RATE_LIMIT")
         return cls(limit=int(credentials.get("limit", limit)),
                    window=float(credentials.get("window", window)),
-                   redis_url=os.environ.get("REDIS_URL") or credentials.get("redis_url"))
+                   redis_url=config.redis_url or credentials.get("redis_url"),
+                   address_limit=parse_rate(config.address_rate_limit,
+                                            "BOUSSOLE_ADDRESS_RATE_LIMIT"),
+                   trusted_proxies=config.trusted_proxies)
 
     def _limited(self, request: Request, sender: str) -> HTTPResponse | None:
         """The 429 (or 503, Redis unreachable) refusal of a flood, else None."""

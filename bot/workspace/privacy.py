@@ -3,28 +3,31 @@
 Rasa writes the events of the current turn *after* the action that asked for the erasure, and
 its SQL tracker store re-inserts every event it does not find; so the tracker rows are deleted
 now and once more shortly after the turn, when Rasa has saved it.
+
+The tracker store's URL is the caller's (`Settings.trackers_url`); a caller that gives none gets
+the environment's settings (`Settings.from_env()`).
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from bot import settings
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.leads.repository import LeadRepository
 
 log = logging.getLogger(__name__)
 ERASE_AGAIN_AFTER = (2.0, 8.0)  # seconds
 
 
-def tracker_store_url() -> str:
-    url = os.environ.get("TRACKER_STORE_URL")
-    if url:
-        return url
-    return f"sqlite:///{settings.ROOT / 'var' / 'tracker.db'}"
+def tracker_store_url(settings: Settings | None = None) -> str:
+    return (settings or Settings.from_env()).trackers_url
 
 
 @lru_cache(maxsize=4)
@@ -58,14 +61,15 @@ def purge_tracker_events(older_than_seconds: float, now: float | None = None,
 
 def erase_conversation(sender_id: str, url: str | None = None,
                        again_after: tuple[float, ...] = ERASE_AGAIN_AFTER,
-                       channel: str = "inconnu") -> int:
-    """Erase tracker events and leads now, tracker events again after the turn; record the
-    erasure (counts only); return the lead count."""
-    from bot.leads.service import get_repository
+                       channel: str = "inconnu", repository: LeadRepository | None = None) -> int:
+    """Erase tracker events and leads (of `repository`, by default the process's) now, tracker
+    events again after the turn; record the erasure (counts only); return the lead count."""
+    if repository is None:
+        from bot.leads.service import get_repository
 
+        repository = get_repository()
     events = erase_tracker_events(sender_id, url)
-    leads = get_repository().erase_conversation(sender_id, channel=channel,
-                                                tracker_events=events)
+    leads = repository.erase_conversation(sender_id, channel=channel, tracker_events=events)
     for delay in again_after:
         timer = threading.Timer(delay, erase_tracker_events, args=(sender_id, url))
         timer.daemon = True

@@ -1,12 +1,13 @@
-"""Alembic environment: the URL comes from the caller (bot.leads.db.upgrade) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (bot.leads.db.upgrade) or, run on its own,
+the environment's settings (DATABASE_URL)."""
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.leads.db import database_url
 from bot.leads.models import Base
+from bot.settings import Settings
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or database_url()
+url = config.get_main_option("sqlalchemy.url") or Settings.from_env().leads_database_url
 
 
 def run() -> None:

@@ -1,15 +1,20 @@
 """What the messaging channels share: settings from the environment, pseudonymous senders,
 bounded input (bot/rasa_ext/channels/limits.py), bounded retries towards the platform, and reading
-the buttons the person is answering."""
+the buttons the person is answering.
+
+Rasa creates each channel with `from_credentials`: that is where this process's
+`bot.settings.Settings` is read from the environment, once per channel; everything below it
+(the channel's own variables named in credentials.yml, the flood limit, the pseudonym key, the
+platform timeout) is handed down from there, so tests build a `Settings` and call
+`from_settings`."""
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
 import logging
-import os
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -26,10 +31,12 @@ from bot.rasa_ext.channels.limits import (
     Busy,
     LocalLimiter,
     is_heavy,
+    parse_rate,
     too_long,
     turns,
 )
 from bot.rasa_ext.channels.render import choice_payload
+from bot.settings import Settings
 
 log = logging.getLogger("bot.channels")
 # httpx logs every request URL at INFO: Telegram's holds the bot token, Meta's the page token.
@@ -39,13 +46,10 @@ ATTEMPTS = 3            # one call and two retries, then the failure is logged a
 BACKOFF_SECONDS = 0.5   # doubled after each failed attempt
 
 
-def timeout_seconds() -> float:
-    return float(os.environ.get("BOUSSOLE_CHANNEL_TIMEOUT", "5"))
-
-
-def settings_from_env(channel: str, credentials: dict | None,
-                      required: Iterable[str]) -> dict[str, str] | None:
-    """Read each `<key>_env` entry of credentials.yml as the name of an environment variable.
+def settings_from_env(channel: str, credentials: dict | None, required: Iterable[str],
+                      environ: Mapping[str, str]) -> dict[str, str] | None:
+    """Read each `<key>_env` entry of credentials.yml as the name of a variable of `environ`
+    (the environment, as `Settings.environ` holds it).
 
     Returns the values, or None (channel off) when a required one is unset — with a log line
     saying which variable is missing, never its value.
@@ -53,7 +57,7 @@ def settings_from_env(channel: str, credentials: dict | None,
     values: dict[str, str] = {}
     for entry, variable in (credentials or {}).items():
         if entry.endswith("_env") and variable:
-            values[entry[:-4]] = os.environ.get(str(variable), "").strip()
+            values[entry[:-4]] = environ.get(str(variable), "").strip()
     missing = [k for k in required if not values.get(k)]
     if missing:
         names = ", ".join(str((credentials or {}).get(f"{k}_env", k)) for k in missing)
@@ -66,9 +70,9 @@ def pseudonym(channel: str, address: str, key: str) -> str:
     """The conversation id of a platform user: stable, but not their phone number or account id.
 
     Tracker rows and logs then hold no platform identifier; the address needed to answer stays
-    in the output channel of the request being handled.
+    in the output channel of the request being handled. `key` is BOUSSOLE_PSEUDONYM_KEY when
+    set, else the platform's token (see `PlatformInput.pseudonym_key`).
     """
-    key = os.environ.get("BOUSSOLE_PSEUDONYM_KEY") or key
     digest = hmac.new(key.encode(), f"{channel}:{address}".encode(), hashlib.sha256)
     return f"{channel}-{digest.hexdigest()[:24]}"
 
@@ -94,10 +98,8 @@ class FloodGuard(LocalLimiter):
         super().__init__(limit, window, size)
 
     @classmethod
-    def from_env(cls) -> FloodGuard:
-        from bot.ops.deploy import rate_limit
-
-        return cls(*rate_limit(os.environ))
+    def from_settings(cls, config: Settings) -> FloodGuard:
+        return cls(*parse_rate(config.rate_limit, "BOUSSOLE_RATE_LIMIT"))
 
     def check(self, sender: str) -> int:
         """The message's rank beyond the limit in this window: 0 when it may go on.
@@ -123,12 +125,27 @@ class PlatformInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict | None) -> InputChannel:
-        return cls(settings_from_env(cls.channel, credentials, cls.required))
+        """Rasa's way in: the settings of this process are the environment's."""
+        return cls.from_settings(credentials, Settings.from_env())
 
-    def __init__(self, settings: dict[str, str] | None) -> None:
+    @classmethod
+    def from_settings(cls, credentials: dict | None, config: Settings) -> InputChannel:
+        return cls(settings_from_env(cls.channel, credentials, cls.required, config.environ),
+                   config)
+
+    def __init__(self, settings: dict[str, str] | None, config: Settings | None = None) -> None:
+        """`settings`: the channel's own (None: off); `config`: the process's."""
+        config = config or Settings()
         self.settings = settings
         self.seen = SeenIds()
-        self.flood = FloodGuard.from_env()
+        self.flood = FloodGuard.from_settings(config)
+        self.timeout = config.channel_timeout
+        self._pseudonym_key = config.pseudonym_key
+
+    def pseudonym_key(self, token: str) -> str:
+        """The key of this channel's pseudonyms: BOUSSOLE_PSEUDONYM_KEY, else the platform's
+        token."""
+        return self._pseudonym_key or token
 
     async def handle(self, on_new_message, message: UserMessage) -> None:
         """Pass a message to Rasa, unless its conversation floods, it is too long or no place
@@ -251,7 +268,8 @@ class PlatformOutput(OutputChannel):
 
     channel = "platform"
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 5.0) -> None:
+        self.timeout = timeout   # seconds per call (BOUSSOLE_CHANNEL_TIMEOUT)
         self.sent = 0
         self.failed = 0
 
@@ -261,7 +279,7 @@ class PlatformOutput(OutputChannel):
 
     async def post(self, url: str, **kwargs: Any) -> httpx.Response | None:
         delay = BACKOFF_SECONDS
-        async with httpx.AsyncClient(timeout=timeout_seconds()) as client:
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
             for attempt in range(1, ATTEMPTS + 1):
                 problem = ""
                 try:

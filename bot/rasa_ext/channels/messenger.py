@@ -42,8 +42,9 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
 class MessengerOutput(PlatformOutput):
     channel = "facebook"
 
-    def __init__(self, page_token: str, api_url: str, psid: str) -> None:
-        super().__init__()
+    def __init__(self, page_token: str, api_url: str, psid: str,
+                 timeout: float = 5.0) -> None:
+        super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/{GRAPH_VERSION}/me/messages"
         self.page_token = page_token
         self.psid = psid
@@ -118,7 +119,7 @@ class MessengerInput(PlatformInput):
             return
         if message.get("mid") and not self.seen.first_time(message["mid"]):
             return
-        sender = pseudonym("facebook", psid, page_token)
+        sender = pseudonym("facebook", psid, self.pseudonym_key(page_token))
         quick = (message.get("quick_reply") or {}).get("payload")
         postback = (event.get("postback") or {}).get("payload")
         if quick or postback:
@@ -127,6 +128,6 @@ class MessengerInput(PlatformInput):
             text = await as_payload(request, sender, message.get("text") or "")
         else:
             return  # delivery and read receipts
-        output = MessengerOutput(page_token, api_url, psid)
+        output = MessengerOutput(page_token, api_url, psid, self.timeout)
         await self.handle(on_new_message,
                           UserMessage(text, output, sender, input_channel=self.name()))

@@ -29,8 +29,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class TelegramOutput(PlatformOutput):
     channel = "telegram"
 
-    def __init__(self, token: str, api_url: str, chat_id: int | str) -> None:
-        super().__init__()
+    def __init__(self, token: str, api_url: str, chat_id: int | str,
+                 timeout: float = 5.0) -> None:
+        super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
         self.chat_id = chat_id
 
@@ -85,12 +86,12 @@ class TelegramInput(PlatformInput):
                 return response.text("ok")
             if not self.seen.first_time(update["update_id"]):
                 return response.text("ok")
-            sender = pseudonym("telegram", str(chat["id"]), token)
+            sender = pseudonym("telegram", str(chat["id"]), self.pseudonym_key(token))
             text = message.get("text") or ""
             if text.startswith("/start"):
                 text = "bonjour"
             text = await as_payload(request, sender, text)
-            output = TelegramOutput(token, api_url, chat["id"])
+            output = TelegramOutput(token, api_url, chat["id"], self.timeout)
             language = (message.get("from") or {}).get("language_code")
             await self.handle(on_new_message, UserMessage(
                 text, output, sender, input_channel=self.name(), metadata={"language": language}))

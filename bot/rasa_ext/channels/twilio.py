@@ -40,8 +40,8 @@ class TwilioOutput(PlatformOutput):
     channel = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, api_url: str,
-                 sender: str, recipient: str) -> None:
-        super().__init__()
+                 sender: str, recipient: str, timeout: float = 5.0) -> None:
+        super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.auth = (account_sid, auth_token)
         self.sender, self.recipient = sender, recipient
@@ -83,9 +83,9 @@ class TwilioInput(PlatformInput):
                 return response.text("bad request", status=400)
             if params.get("MessageSid") and not self.seen.first_time(params["MessageSid"]):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            sender = pseudonym("twilio", address, token)
+            sender = pseudonym("twilio", address, self.pseudonym_key(token))
             text = await as_payload(request, sender, params.get("Body") or "")
-            output = TwilioOutput(sid, token, api_url, our_number, address)
+            output = TwilioOutput(sid, token, api_url, our_number, address, self.timeout)
             await self.handle(on_new_message, UserMessage(
                 text, output, sender, input_channel=self.name(),
                 metadata={"whatsapp": address.startswith("whatsapp:")}))
