@@ -6,6 +6,7 @@ or, for the summary, built by `bot.wording`.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -32,10 +33,17 @@ from bot.callback.validators import (
 )
 from bot.leads.outbox import submit
 from bot.leads.service import get_repository
+from bot.settings import Settings
 from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _settings() -> Settings:
+    """The action server's settings, read from its environment once."""
+    return Settings.from_env()
 
 
 def _register(tracker: Tracker) -> str:
@@ -235,7 +243,7 @@ class ActionSubmitLead(Action):
         repository = get_repository()
         result = submit(draft, repository)
         if result.status == "saved" and result.created:
-            notify_in_background(repository, result.reference)
+            notify_in_background(repository, result.reference, _settings().smtp)
         if result.status == "saved":
             dispatcher.utter_message(response="utter_lead_saved", reference=result.reference)
         else:
