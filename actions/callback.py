@@ -31,7 +31,7 @@ from bot.callback.validators import (
     check_summary,
 )
 from bot.leads.outbox import submit
-from bot.leads.service import get_outbox, get_repository
+from bot.leads.service import get_outbox, get_repository, get_settings
 from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
@@ -235,7 +235,7 @@ class ActionSubmitLead(Action):
         repository = get_repository()
         result = submit(draft, repository, get_outbox())
         if result.status == "saved" and result.created:
-            notify_in_background(repository, result.reference)
+            notify_in_background(repository, result.reference, get_settings().smtp)
         if result.status == "saved":
             dispatcher.utter_message(response="utter_lead_saved", reference=result.reference)
         else:

@@ -3,7 +3,6 @@ leads. Usage: .venv/bin/python bench/inbox.py [--leads 10000]"""
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
@@ -18,6 +17,7 @@ from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.models import Lead
 from bot.leads.repository import LeadRepository
 from bot.orientation.catalogue import get_catalogue
+from bot.settings import Settings
 from bot.workspace.advisors import Advisors
 from bot.workspace.web.app import create_app
 
@@ -26,7 +26,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=10000)
     args = parser.parse_args()
-    os.environ.setdefault("BOUSSOLE_SECRET_KEY", "bench")
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'bench.db'}"
     upgrade(url)
@@ -50,7 +49,9 @@ def main() -> None:
                 created_at=now - timedelta(hours=rng.randint(0, 24 * 365)),
                 youth=offer.phase == "jeunesse", facts={}, alternatives=[]))
         session.commit()
-    client = TestClient(create_app(repo, secure_cookies=False))
+    settings = Settings(var_dir=tmp / "var", secret_key="bench", secure_cookies=False,
+                        tracker_store_url=f"sqlite:///{tmp / 'tracker.db'}")
+    client = TestClient(create_app(settings, repository=repo))
     token = re.search(r'name="csrf" value="([^"]+)"',
                       client.get("/conseil/connexion").text).group(1)
     client.post("/conseil/connexion", data={"email": "admin@bench.example",

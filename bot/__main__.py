@@ -190,9 +190,11 @@ def cmd_advisors(args) -> int:
 def cmd_web(args) -> int:
     import uvicorn
 
+    from bot.settings import Settings
     from bot.workspace.advisors import Advisors
     from bot.workspace.web.app import create_app
 
+    config = Settings.from_env()
     json_logs = False
     from bot.ops.logs import configure, json_logs_wanted
     if json_logs_wanted():
@@ -206,9 +208,9 @@ def cmd_web(args) -> int:
     # a search for a name would end up; nginx logs paths without them.
     # X-Forwarded-For is read from the proxies of BOUSSOLE_TRUSTED_PROXIES only (none by
     # default), by uvicorn and by the app alike.
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=bool(settings.TRUSTED_PROXIES),
-                forwarded_allow_ips=settings.TRUSTED_PROXIES or None,
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
+                proxy_headers=bool(config.trusted_proxies),
+                forwarded_allow_ips=config.trusted_proxies or None,
                 timeout_graceful_shutdown=20,
                 **({"log_config": None, "access_log": False} if json_logs else {}))
     return 0

@@ -1,5 +1,8 @@
 """New qualified leads are e-mailed to the organisation's advisors (local SMTP server)."""
 import socket
+import time
+from email import message_from_string
+from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -7,8 +10,9 @@ from aiosmtpd.handlers import Sink
 
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.repository import LeadRepository, confirmation_key
+from bot.settings import Settings, SmtpSettings
 from bot.workspace.advisors import Advisors
-from bot.workspace.notify import SmtpSettings, notify_new_lead
+from bot.workspace.notify import notify_in_background, notify_new_lead
 
 
 class Inbox(Sink):
@@ -70,8 +74,25 @@ def test_incomplete_leads_are_not_mailed(repo, smtp):
     assert inbox.messages == []
 
 
-def test_notifications_are_off_by_default_and_never_break(repo, monkeypatch):
-    monkeypatch.delenv("BOUSSOLE_SMTP_HOST", raising=False)
-    assert not notify_new_lead(repo, lead(repo, "c3"))
+def test_notifications_are_off_by_default_and_never_break(repo):
+    assert Settings.from_env({}).smtp is None
+    assert not notify_new_lead(repo, lead(repo, "c3"), Settings.from_env({}).smtp)
     unreachable = SmtpSettings(host="127.0.0.1", port=1, starttls=False)
     assert not notify_new_lead(repo, lead(repo, "c4"), unreachable)
+
+
+def test_the_environment_s_mail_server_gets_the_notification_in_the_background(repo, smtp):
+    inbox, local = smtp
+    settings = Settings.from_env({"BOUSSOLE_SMTP_HOST": local.host,
+                                  "BOUSSOLE_SMTP_PORT": str(local.port),
+                                  "BOUSSOLE_SMTP_STARTTLS": "0",
+                                  "BOUSSOLE_WORKSPACE_URL": "https://ess.example.org/conseil"})
+    reference = lead(repo, "c5")
+    notify_in_background(repo, reference, settings.smtp)
+    deadline = time.monotonic() + 10
+    while not inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [(to, body)] = inbox.messages
+    assert to == ["claire@sem.example"]
+    text = message_from_string(body, policy=default).get_content()
+    assert f"https://ess.example.org/conseil/demandes/{reference}" in text

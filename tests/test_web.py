@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.repository import LeadRepository, confirmation_key
+from bot.settings import Settings
 from bot.workspace.advisors import Advisors
 from bot.workspace.web.app import create_app
 
@@ -22,9 +23,15 @@ def repo(tmp_path):
     return LeadRepository(session_factory(make_engine(url)))
 
 
+def web_settings(tmp_path, **changes) -> Settings:
+    """The web app's settings in a test: plain-http cookies, its own var/ and tracker store."""
+    return Settings(**{"var_dir": tmp_path / "var", "secret_key": "test-secret",
+                       "secure_cookies": False,
+                       "tracker_store_url": f"sqlite:///{tmp_path / 't.db'}", **changes})
+
+
 @pytest.fixture()
-def app(repo, tmp_path, monkeypatch):
-    monkeypatch.setenv("BOUSSOLE_SECRET_KEY", "test-secret")
+def app(repo, tmp_path):
     advisors = Advisors(repo)
     advisors.add("claire@sem.example", "Claire", "sem-ess", "conseiller", PASSWORD)
     advisors.add("yann@unis-cite.example", "Yann", "unis-cite", "conseiller", PASSWORD)
@@ -38,7 +45,7 @@ def app(repo, tmp_path, monkeypatch):
                    "confidence": 0.9, "consent_version": "v1",
                    "consent_at": "2026-11-26T10:00:00+00:00",
                    "project_summary": "=HYPERLINK(\"http://evil\") un projet assez long"})
-    return create_app(repo, secure_cookies=False, tracker_url=f"sqlite:///{tmp_path / 't.db'}")
+    return create_app(web_settings(tmp_path), repository=repo)
 
 
 def csrf(client, path):

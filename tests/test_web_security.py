@@ -13,10 +13,11 @@ import pytest
 from loopback import serve
 from sqlalchemy import create_engine, func, select, text
 from starlette.testclient import TestClient
-from test_web import PASSWORD, app, csrf, repo  # noqa: F401 - shared fixtures
+from test_web import PASSWORD, app, csrf, repo, web_settings  # noqa: F401 - shared fixtures
 
 from bot.leads.models import Erasure, Feedback, Lead, MisunderstoodMessage
 from bot.leads.repository import confirmation_key
+from bot.settings import Settings
 from bot.workspace.advisors import Advisors
 from bot.workspace.web.app import create_app
 
@@ -341,17 +342,17 @@ def wrong_logins(base_url, count, forwarded):
             for i in range(count)]
 
 
-def test_a_rotated_x_forwarded_for_does_not_escape_the_throttle(app, monkeypatch):
-    """Served by uvicorn on loopback, as in production: the header alone buys nothing."""
-    monkeypatch.delenv("BOUSSOLE_TRUSTED_PROXIES", raising=False)
+def test_a_rotated_x_forwarded_for_does_not_escape_the_throttle(app):
+    """Served by uvicorn on loopback, as in production (no trusted proxy by default): the
+    header alone buys nothing."""
     with serve(app) as url:
         codes = wrong_logins(url, 21, lambda i: f"203.0.113.{i}")
     assert codes[:20] == [401] * 20 and codes[20] == 429
 
 
-def test_x_forwarded_for_counts_behind_a_configured_proxy(repo, monkeypatch):
-    monkeypatch.setenv("BOUSSOLE_TRUSTED_PROXIES", "10.0.0.0/24, 127.0.0.1")
-    app = create_app(repo, secure_cookies=False)
+def test_x_forwarded_for_counts_behind_a_configured_proxy(repo, tmp_path):
+    app = create_app(web_settings(tmp_path, trusted_proxies="10.0.0.0/24, 127.0.0.1"),
+                     repository=repo)
     with serve(app) as url:
         # nginx on loopback, one person behind it each time: each has their own budget.
         assert wrong_logins(url, 21, lambda i: f"203.0.113.{i}") == [401] * 21
@@ -360,9 +361,9 @@ def test_x_forwarded_for_counts_behind_a_configured_proxy(repo, monkeypatch):
     assert codes[:20] == [401] * 20 and codes[20] == 429
 
 
-def test_x_forwarded_for_is_ignored_from_an_address_not_configured(repo, monkeypatch):
-    monkeypatch.setenv("BOUSSOLE_TRUSTED_PROXIES", "10.0.0.1")
-    client = TestClient(create_app(repo, secure_cookies=False), client=("192.0.2.50", 4444))
+def test_x_forwarded_for_is_ignored_from_an_address_not_configured(repo, tmp_path):
+    client = TestClient(create_app(web_settings(tmp_path, trusted_proxies="10.0.0.1"),
+                                   repository=repo), client=("192.0.2.50", 4444))
     token = csrf(client, "/conseil/connexion")
     codes = [client.post("/conseil/connexion", data={
         "email": f"x{i}@example.org", "password": "nope", "csrf": token},
@@ -370,10 +371,24 @@ def test_x_forwarded_for_is_ignored_from_an_address_not_configured(repo, monkeyp
     assert codes[20] == 429
 
 
-def test_a_mistyped_trusted_proxy_stops_the_start_with_a_clear_message(repo, monkeypatch):
-    monkeypatch.setenv("BOUSSOLE_TRUSTED_PROXIES", "127.0.0.1, nginx.local")
+def test_a_mistyped_trusted_proxy_stops_the_start_with_a_clear_message(repo, tmp_path):
     with pytest.raises(ValueError, match="« nginx.local » n'est ni une adresse"):
-        create_app(repo, secure_cookies=False)
+        create_app(web_settings(tmp_path, trusted_proxies="127.0.0.1, nginx.local"),
+                   repository=repo)
+
+
+def test_without_a_configured_key_sessions_are_signed_with_one_kept_in_var(repo, tmp_path):
+    """The key survives a restart (the same file in the settings' var/), readable by us only."""
+    settings = web_settings(tmp_path, secret_key=None)
+    first = TestClient(create_app(settings, repository=repo))
+    token = csrf(first, "/conseil/connexion")
+    key = settings.var_dir / "secret_key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text().strip()) >= 48
+    restarted = TestClient(create_app(settings, repository=repo), cookies=first.cookies)
+    assert csrf(restarted, "/conseil/connexion") == token
+    other = TestClient(create_app(web_settings(tmp_path / "other", secret_key=None),
+                                  repository=repo), cookies=first.cookies)
+    assert csrf(other, "/conseil/connexion") != token
 
 
 def test_a_locked_account_answers_as_slowly_as_the_others(app, repo):
@@ -431,7 +446,7 @@ def test_starlette_is_a_version_with_the_range_fix():
     assert tuple(int(p) for p in pinned.split(".")) >= (0, 49, 1)
 
 
-def test_the_widget_proxy_tells_rasa_who_is_writing(repo, monkeypatch):
+def test_the_widget_proxy_tells_rasa_who_is_writing(repo, tmp_path):
     """Rasa's flood guard per address sees the person behind /chat, not the proxy itself."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
@@ -443,11 +458,23 @@ def test_the_widget_proxy_tells_rasa_who_is_writing(repo, monkeypatch):
         seen.append(request.headers.get("x-forwarded-for"))
         return JSONResponse([{"text": "Bonjour !"}])
 
-    monkeypatch.setenv("BOUSSOLE_SECRET_KEY", "test-secret")
     rasa = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
     with serve(rasa) as rasa_url:
-        client = TestClient(create_app(repo, secure_cookies=False, rasa_url=rasa_url),
+        client = TestClient(create_app(web_settings(tmp_path, rasa_url=rasa_url),
+                                       repository=repo),
                             client=("203.0.113.7", 5555))
         answer = client.post("/chat", json={"sender": "w1", "message": "bonjour"})
     assert answer.status_code == 200 and answer.json()[0]["text"] == "Bonjour !"
     assert seen == ["203.0.113.7"]
+
+
+def test_session_cookies_are_secure_unless_the_settings_say_plain_http(repo, tmp_path):
+    """BOUSSOLE_COOKIE_SECURE=0 (scripts/run.sh on loopback) is the only way to lose `Secure`."""
+    def cookie(**environ):
+        settings = web_settings(tmp_path, secure_cookies=Settings.from_env(environ).secure_cookies)
+        client = TestClient(create_app(settings, repository=repo), base_url="https://testserver")
+        return client.get("/conseil/connexion").headers["set-cookie"].lower()
+
+    assert "; secure" in cookie() and "; secure" in cookie(BOUSSOLE_COOKIE_SECURE="1")
+    assert "; secure" not in cookie(BOUSSOLE_COOKIE_SECURE="0")
+    assert "samesite=strict" in cookie() and "httponly" in cookie()

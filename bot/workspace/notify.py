@@ -1,15 +1,14 @@
 """E-mail to an organisation's advisors when a new qualified lead arrives.
 
-Off unless BOUSSOLE_SMTP_HOST is set. The message carries no contact details: advisors open
+Off when the settings name no mail server (`Settings.smtp`, from BOUSSOLE_SMTP_*: none unless
+BOUSSOLE_SMTP_HOST is set). The message carries no contact details: advisors open
 the workspace to see them (an e-mail box is not the place for personal data).
 """
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import threading
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -18,32 +17,9 @@ from bot.leads.models import Advisor
 from bot.leads.qualification import QUALIFIED
 from bot.leads.repository import LeadRepository
 from bot.orientation.catalogue import get_catalogue
+from bot.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    user: str = ""
-    password: str = ""
-    sender: str = "boussole-ess@localhost"
-    starttls: bool = True
-    workspace_url: str = "http://localhost:8000/conseil"
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        host = os.environ.get("BOUSSOLE_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        return cls(host=host, port=int(os.environ.get("BOUSSOLE_SMTP_PORT", "587")),
-                   user=os.environ.get("BOUSSOLE_SMTP_USER", ""),
-                   password=os.environ.get("BOUSSOLE_SMTP_PASSWORD", ""),
-                   sender=os.environ.get("BOUSSOLE_SMTP_FROM", "boussole-ess@localhost"),
-                   starttls=os.environ.get("BOUSSOLE_SMTP_STARTTLS", "1") != "0",
-                   workspace_url=os.environ.get("BOUSSOLE_WORKSPACE_URL",
-                                                "http://localhost:8000/conseil"))
 
 
 def message_for(repository: LeadRepository, reference: str,
@@ -72,9 +48,9 @@ def message_for(repository: LeadRepository, reference: str,
 
 
 def notify_new_lead(repository: LeadRepository, reference: str,
-                    smtp: SmtpSettings | None = None) -> bool:
-    """Send the notification now; True if an e-mail left. Never raises."""
-    smtp = smtp or SmtpSettings.from_env()
+                    smtp: SmtpSettings | None) -> bool:
+    """Send the notification now through `smtp` (None: notifications off); True if an e-mail
+    left. Never raises."""
     if smtp is None:
         return False
     try:
@@ -93,8 +69,9 @@ def notify_new_lead(repository: LeadRepository, reference: str,
         return False
 
 
-def notify_in_background(repository: LeadRepository, reference: str) -> None:
+def notify_in_background(repository: LeadRepository, reference: str,
+                         smtp: SmtpSettings | None) -> None:
     """Do not make the person wait for the mail server."""
-    if SmtpSettings.from_env() is not None:
-        threading.Thread(target=notify_new_lead, args=(repository, reference),
+    if smtp is not None:
+        threading.Thread(target=notify_new_lead, args=(repository, reference, smtp),
                          daemon=True).start()

@@ -8,17 +8,17 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture(scope="module")
 def site(rasa_server, tmp_path_factory):
-    import os
-
     from bot.leads.db import make_engine, session_factory, upgrade
     from bot.leads.repository import LeadRepository
+    from bot.settings import Settings
     from bot.workspace.web.app import create_app
 
-    os.environ.setdefault("BOUSSOLE_SECRET_KEY", "widget-tests")
-    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'w.db'}"
+    tmp = tmp_path_factory.mktemp("site")
+    url = f"sqlite:///{tmp / 'w.db'}"
     upgrade(url)
-    app = create_app(LeadRepository(session_factory(make_engine(url))), secure_cookies=False,
-                     rasa_url=rasa_server.url)
+    settings = Settings(var_dir=tmp / "var", secret_key="widget-tests", secure_cookies=False,
+                        rasa_url=rasa_server.url, tracker_store_url=f"sqlite:///{tmp / 't.db'}")
+    app = create_app(settings, repository=LeadRepository(session_factory(make_engine(url))))
     with serve(app) as url:
         yield url
 

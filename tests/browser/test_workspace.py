@@ -31,12 +31,10 @@ def assert_no_csp_violation(page):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    import os
-
+    from bot.settings import Settings
     from bot.workspace.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("web")
-    os.environ["BOUSSOLE_SECRET_KEY"] = "browser-tests"
     url = f"sqlite:///{tmp / 'leads.db'}"
     upgrade(url)
     repo = LeadRepository(session_factory(make_engine(url)))
@@ -60,8 +58,9 @@ def workspace(tmp_path_factory):
         c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
                        "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
                        "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"))
-    with serve(fake_rasa()) as rasa, serve(create_app(repo, secure_cookies=False,
-                                                      tracker_url=tracker, rasa_url=rasa)) as url:
+    with serve(fake_rasa()) as rasa, serve(create_app(Settings(
+            var_dir=tmp / "var", secret_key="browser-tests", secure_cookies=False,
+            tracker_store_url=tracker, rasa_url=rasa), repository=repo)) as url:
         yield url
 
 

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from pathlib import Path
 
-from bot import settings
 
-
-def secret_key() -> str:
-    """BOUSSOLE_SECRET_KEY, or a random key kept in var/ so sessions survive a restart."""
-    key = os.environ.get("BOUSSOLE_SECRET_KEY")
-    if key:
-        return key
-    path = settings.ROOT / "var" / "secret_key"
+def secret_key(configured: str | None, var_dir: Path) -> str:
+    """The configured key (BOUSSOLE_SECRET_KEY), or a random key kept in `var_dir` (the
+    settings' var/) so that sessions survive a restart."""
+    if configured:
+        return configured
+    path = Path(var_dir) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
@@ -41,10 +39,10 @@ def csrf_ok(session: dict, submitted: object) -> bool:
                                submitted.encode("utf-8", "replace"))
 
 
-def trusted_proxies(value: str | None = None) -> list:
-    """BOUSSOLE_TRUSTED_PROXIES: addresses or networks (comma-separated) of the reverse proxies
-    whose X-Forwarded-For is believed. Empty by default: the header is then ignored."""
-    value = os.environ.get("BOUSSOLE_TRUSTED_PROXIES", "") if value is None else value
+def trusted_proxies(value: str) -> list:
+    """The networks of BOUSSOLE_TRUSTED_PROXIES (`Settings.trusted_proxies`): addresses or
+    networks (comma-separated) of the reverse proxies whose X-Forwarded-For is believed. Empty
+    by default: the header is then ignored."""
     networks = []
     for item in value.replace(";", ",").split(","):
         if item.strip():
