@@ -62,6 +62,15 @@ class Lead(Base):
     youth = Column(Boolean, nullable=False, default=False)
     human_requested = Column(Boolean, nullable=False, default=False)
 
+    # The follow-up loop (bot/followup): where a messaging-app person can be written back to
+    # (their platform address, kept only with their consent), whether they withdrew consent
+    # to be contacted, when the lead was flagged « sans suite » (45 working days without
+    # news), and the lead it is the next step of.
+    reply_address = Column(String(128))
+    contact_withdrawn_at = Column(DateTime(timezone=True))
+    flagged_at = Column(DateTime(timezone=True), index=True)
+    previous_lead_id = Column(Integer, ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+
     history = relationship("StatusChange", back_populates="lead", cascade="all, delete-orphan",
                            order_by="StatusChange.at")
 
@@ -143,3 +152,50 @@ class Erasure(Base):
     leads = Column(Integer, nullable=False, default=0)
     rows = Column(Integer, nullable=False, default=0)  # rows of the leads database
     tracker_events = Column(Integer, nullable=False, default=0)
+
+
+class FollowUp(Base):
+    """One message of the follow-up loop, sent or to be sent: to the person (taken in charge,
+    unreachable, still waiting, satisfaction survey) or an advisors' reminder digest.
+
+    `key` makes each message happen once whatever the retries ("person_taken:42:317": lead 42,
+    status change 317); a failed send stays `pending` with its error, retried on the next run.
+    """
+    __tablename__ = "followups"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), unique=True, nullable=False)
+    kind = Column(String(40), nullable=False, index=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    channel = Column(String(32), nullable=False)       # email, sms, whatsapp, telegram
+    recipient = Column(String(254), nullable=False)
+    status = Column(String(16), nullable=False, default="pending", index=True)  # pending, sent
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True))
+
+
+class SatisfactionAnswer(Base):
+    """The person's answer to the survey sent 10 days after closing: one per lead."""
+    __tablename__ = "satisfaction_answers"
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True,
+                     nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    contacted = Column(Boolean, nullable=False)
+    helpful = Column(Boolean)
+    comment = Column(Text)
+
+
+class OrientationReview(Base):
+    """An advisor's verdict on the assistant's orientation of a lead: right, or which offer
+    was the right one and why. The measure of orientation quality by the people who know."""
+    __tablename__ = "orientation_reviews"
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True,
+                     nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    advisor = Column(String(120), nullable=False)
+    oriented_offer_id = Column(String(64))             # what the assistant proposed
+    right_offer_id = Column(String(64), nullable=False)  # the same when it was right
+    reason = Column(Text)

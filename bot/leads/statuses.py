@@ -13,6 +13,8 @@ LABELS = {
     "pas_pour_nous": "Pas pour nous",
 }
 INITIAL = "nouveau"
+# The statuses that close a lead: the satisfaction survey follows them (bot/followup).
+CLOSED = frozenset({"aide_proposee", "pas_d_aide", "pas_pour_nous"})
 TRANSITIONS: dict[str, frozenset[str]] = {
     "nouveau": frozenset({"pris_en_charge"}),
     "pris_en_charge": frozenset({"aide_proposee", "pas_d_aide", "injoignable", "pas_pour_nous"}),
