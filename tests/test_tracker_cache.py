@@ -148,3 +148,24 @@ def test_a_new_session_starts_from_the_new_session_only(domain, db):
     assert dialogue(run(store.retrieve("max"))) == dialogue(
         run(SQLTrackerStore(domain, db=db).retrieve("max")))
     assert not any(isinstance(e, UserUttered) for e in run(store.retrieve("max")).events)
+
+
+def test_a_new_conversation_is_kept_from_its_first_turn(domain, tmp_path, db):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = run(store.get_or_create_tracker("noa"))     # no row yet: created, then kept
+    tracker.update_with_events(turn("bonjour", "greet", "action_greet"), domain)
+    run(store.save(tracker))
+    assert run(store.retrieve("noa")) is tracker         # the second turn reads no events
+    assert dialogue(run(SQLTrackerStore(domain, db=db).retrieve("noa"))) == dialogue(tracker)
+    rasas = SQLTrackerStore(domain, db=str(tmp_path / "r.db"))
+    theirs = run(rasas.get_or_create_tracker("noa"))
+    theirs.update_with_events(turn("bonjour", "greet", "action_greet"), domain)
+    run(rasas.save(theirs))
+    assert [r[:4] for r in rows(db)] == [r[:4] for r in rows(tmp_path / "r.db")]
+
+
+def test_the_embedded_sqlite_file_does_not_wait_for_the_disk_at_each_commit(domain, db):
+    store = CachedSQLTrackerStore(domain, db=db)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1   # NORMAL

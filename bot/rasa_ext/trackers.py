@@ -70,6 +70,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     replica served the previous turn) are read and applied to the tracker in memory. Anything
     else (an erasure, a purge, a new session) rebuilds the tracker from the database as Rasa
     does. Writes insert the events added since the last save, without Rasa's counting query.
+    A new conversation (no row yet) is written whole and kept from its first turn: before, its
+    first turn went down Rasa's path three times (create, count, rebuild) — a third of the
+    Rasa server's time under load (docs/performance.md).
+
+    On SQLite (the embedded default) the file is in WAL mode with `synchronous=NORMAL`: a
+    commit no longer waits for the disk while the event loop stands still (each turn commits
+    twice); a power cut may lose the last turns, never corrupt the file. The leads database
+    keeps its own, stricter settings (bot/leads/db.py).
     """
 
     cache_size = 2000
@@ -77,6 +85,29 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = self._engine(url)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    @staticmethod
+    def _engine(url: sa.engine.URL, **kwargs: Any) -> sa.engine.Engine:
+        if url.get_backend_name() != "sqlite":
+            return sa.create_engine(url, **create_engine_kwargs(url), **kwargs)
+        # SQLAlchemy 1.4 opens and closes a file's connection per session (NullPool), and
+        # closing the last connection checkpoints the WAL: a pool keeps them open.
+        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2,
+                                  connect_args={"check_same_thread": False, "timeout": 30},
+                                  **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
 
     def _fingerprint(self, session: Any, sender_id: str) -> Fingerprint:
         event = self.SQLEvent
@@ -98,6 +129,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                     self._remember(_Cached(cached.tracker, len(cached.tracker.events),
                                            fingerprint))
                     return cached.tracker
+        if fingerprint[0] == 0:
+            return None            # a new (or erased) conversation: nothing to rebuild
         tracker = await super().retrieve(sender_id)
         if tracker is not None and tracker.events.maxlen is None:
             self._remember(_Cached(tracker, len(tracker.events), fingerprint))
@@ -131,21 +164,36 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._cache.pop(tracker.sender_id, None)
-        if cached is None or cached.tracker is not tracker:
-            await super().save(tracker)   # Rasa's way: count what is stored, insert the rest
+        if cached is not None and cached.tracker is tracker:
+            await self._append(tracker, cached.stored, cached.fingerprint,
+                               keep=lambda new: not any(isinstance(e, SessionStarted)
+                                                        for e in new))
             return
+        if cached is None and tracker.events.maxlen is None:
+            with self.session_scope() as session:
+                before = self._fingerprint(session, tracker.sender_id)
+            if before[0] == 0:
+                # A new conversation: all its events are new, and the tracker in memory is
+                # what a rebuild would give (nothing before its first session).
+                await self._append(tracker, 0, before, keep=lambda new: True)
+                return
+        await super().save(tracker)   # Rasa's way: count what is stored, insert the rest
+
+    async def _append(self, tracker: DialogueStateTracker, stored: int,
+                      fingerprint: Fingerprint, keep) -> None:
+        """Inserts tracker.events[stored:], then keeps the tracker if `keep(new events)`."""
         await self.stream_events(tracker)
-        new = list(itertools.islice(tracker.events, cached.stored, None))
+        new = list(itertools.islice(tracker.events, stored, None))
         with self.session_scope() as session:
             rows = [self._row(tracker.sender_id, event) for event in new]
             session.add_all(rows)
             session.flush()
-            last = (rows[-1].id, rows[-1].timestamp) if rows else cached.fingerprint[1:]
+            last = (rows[-1].id, rows[-1].timestamp) if rows else fingerprint[1:]
             session.commit()
-        if not any(isinstance(event, SessionStarted) for event in new):
+        if keep(new):
             # Another writer in between makes the real fingerprint differ: a miss, not an error.
             self._remember(_Cached(tracker, len(tracker.events),
-                                   (cached.fingerprint[0] + len(rows), *last)))
+                                   (fingerprint[0] + len(rows), *last)))
 
     def _row(self, sender_id: str, event: Event) -> Any:
         """The same row as Rasa's `SQLTrackerStore.save` writes."""
@@ -161,12 +209,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
 
 class StrictSQLTrackerStore(CachedSQLTrackerStore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        url = self.engine.url
-        self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+    @staticmethod
+    def _engine(url: sa.engine.URL, **kwargs: Any) -> sa.engine.Engine:
+        return CachedSQLTrackerStore._engine(url, pool_pre_ping=True, **kwargs)
 
     @staticmethod
     def _unavailable(exc: Exception) -> TrackerStoreUnavailable:
