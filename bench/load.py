@@ -258,8 +258,12 @@ def line(r: Result, floor: Result | None) -> str:
             ratio = (f"  ×floor: p50 {r.pct(.5) / floor.pct(.5):.1f}, "
                      f"p95 {r.pct(.95) / floor.pct(.95):.1f}, "
                      f"p99 {r.pct(.99) / floor.pct(.99):.1f}")
+            ratio += f", done {r.throughput / floor.throughput:.2f}"
         else:
             ratio = f"  = {r.throughput / floor.throughput:.2f} × floor"
+        if r.cpu_ms and floor.cpu_ms and sum(floor.cpu_ms.values()):
+            # every process of the target (Rasa, actions…) against the floor's only one
+            ratio += f", CPU/turn {sum(r.cpu_ms.values()) / sum(floor.cpu_ms.values()):.2f}"
     what = f"{r.offered:g} turns/s offered" if r.offered else f"{r.concurrency} back to back"
     return (f"  {what:>24}: {r.throughput:5.1f} turns/s done, p50 {r.pct(.5):6.1f} ms, "
             f"p95 {r.pct(.95):6.1f} ms, p99 {r.pct(.99):6.1f} ms, "
