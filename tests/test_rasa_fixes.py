@@ -102,3 +102,46 @@ def test_training_fingerprints_only_what_an_enabled_cache_keeps(size, fingerprin
     assert bool(data) is fingerprinted
     if fingerprinted:
         assert cache.get_cached_output_fingerprint(data["fingerprint_key"]) is not None
+
+
+def test_calls_to_the_action_server_share_one_connection_and_fail_as_before():
+    """Fix 7: one kept connection for back-to-back calls, a new one after it went idle (never
+    one the server is closing), and error answers still raise Rasa's ClientResponseError."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    rasa_fixes.apply()
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        if (await request.json()).get("fail"):
+            return web.json_response({"error": "boom"}, status=500)
+        return web.json_response({"events": [], "responses": [{"text": "ok"}]})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            answers = [await endpoint.request(json={"n": n}) for n in range(5)]
+            with pytest.raises(ClientResponseError) as refused:
+                await endpoint.request(json={"fail": True})
+            await asyncio.sleep(rasa_fixes.KEEPALIVE_SECONDS + 0.5)
+            after_idle = await endpoint.request(json={"n": 6})
+        finally:
+            await runner.cleanup()
+        return answers, refused.value.status, after_idle
+
+    answers, status, after_idle = asyncio.run(scenario())
+    assert answers == [{"events": [], "responses": [{"text": "ok"}]}] * 5 == [after_idle] * 5
+    assert status == 500
+    assert len(set(peers[:6])) == 1          # the five calls and the refused one: one connection
+    assert peers[6] != peers[0]              # after 2.5 s idle: a fresh connection
