@@ -5,8 +5,15 @@ import time
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from quality_support import add_advisors, add_lead, close, csrf_of, login, make_repository, \
-    make_settings
+from quality_support import (
+    add_advisors,
+    add_lead,
+    close,
+    csrf_of,
+    login,
+    make_repository,
+    make_settings,
+)
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
