@@ -31,7 +31,9 @@ MAX_TOKEN = 400
 MAX_COMMENT = 2000
 CONTACTED = {"oui": True, "non": False}
 HELPFUL = {"oui": True, "non": False, "pas_encore": None}
-HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+# The token is in the address: never cached, never indexed; the site's Referrer-Policy
+# (same-origin) already keeps it from other sites.
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 ERRORS = {
     "invalid": (404, "Ce lien n’est pas valide",
                 "Ce lien de questionnaire n’est pas reconnu : il a peut-être été mal copié. "
@@ -71,9 +73,10 @@ def form_field_ok(request: Request, token: str, value: object) -> bool:
 
 
 def same_site(request: Request) -> bool:
-    """A POST from a page of another site is refused (browsers send Origin on every POST)."""
+    """A POST from a page of another site is refused (browsers send Origin on every POST).
+    « null » (a privacy setting, a sandboxed frame) names no site: the signed field decides."""
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+    return origin in (None, "null") or urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def page(request: Request, status: int = 200, **values) -> Response:
