@@ -249,3 +249,47 @@ def test_public_statistics_without_any_data_say_so(tmp_path):
     app = create_app(make_settings(tmp_path), repository=make_repository(tmp_path))
     page = TestClient(app).get("/statistiques")
     assert page.status_code == 200 and "Pas encore de chiffres à publier" in page.text
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_repository(request, tmp_path):
+    """The repository's quality methods on SQLite and on the PostgreSQL of scripts/test.sh."""
+    import os
+
+    from sqlalchemy import text
+
+    from bot.leads.db import make_engine, session_factory, upgrade
+    from bot.leads.repository import LeadRepository
+
+    if request.param == "sqlite":
+        return make_repository(tmp_path)
+    url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return LeadRepository(session_factory(make_engine(url)))
+
+
+def test_one_answer_one_review_one_next_step_and_erasure_takes_them(any_repository):
+    repository = any_repository
+    ref = add_lead(repository, "c1", "modelisation")
+    assert repository.record_satisfaction(ref, True, True, "Bien")
+    assert not repository.record_satisfaction(ref, False, False, "Encore")
+    repository.review_orientation(ref, "claire@sem.example", "modelisation")
+    repository.review_orientation(ref, "claire@sem.example", "validation", "Trop tôt")
+    with pytest.raises(ValueError):
+        repository.review_orientation(ref, "claire@sem.example", "inconnue")
+    first = repository.create_next_step(ref, "creation")
+    assert first[1] and repository.create_next_step(ref, "creation") == (first[0], False)
+    quality_of = repository.quality(ref)
+    assert (quality_of.answer.comment, quality_of.review.right_offer_id) == ("Bien", "validation")
+    assert quality_of.next_steps == [first[0]] and repository.quality(first[0]).previous == ref
+    assert reviews(repository) == 1
+    repository.erase_lead(ref)
+    assert reviews(repository) == 0
+    assert repository.quality(first[0]).previous is None  # the next step stays, unlinked
