@@ -197,3 +197,50 @@ def test_the_advisor_creates_the_next_step_once_for_their_organisation_only(worl
         f"/conseil/demandes/{ideation}").text
     assert f"Étape suivante de la demande <a href=\"/conseil/demandes/{ideation}\"" in \
         claire.get(f"/conseil/demandes/{new.reference}").text
+
+
+@pytest.fixture()
+def mail_server():
+    """A local SMTP server (aiosmtpd) keeping what it receives."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield received, port
+    controller.stop()
+
+
+def test_the_advisors_are_told_of_the_next_step_once(tmp_path, mail_server):
+    from dataclasses import replace
+
+    from bot.settings import SmtpSettings
+
+    received, port = mail_server
+    repository = make_repository(tmp_path)
+    add_advisors(repository)
+    settings = replace(make_settings(tmp_path), smtp=SmtpSettings(
+        host="127.0.0.1", port=port, starttls=False, sender="boussole@test.example"))
+    ideation = add_lead(repository, "c1", "ideation")
+    close(repository, ideation, "aide_proposee")
+    client = TestClient(create_app(settings, repository=repository))
+    path = f"/satisfaction/{satisfaction_token(ideation, settings)}"
+    field = signed_field(client.get(path).text)
+    for _ in range(2):
+        assert client.post(f"{path}/etape-suivante", data={"form": field}).status_code == 200
+    new = leads(repository)[-1]
+    assert len(received) == 1
+    recipients, body = received[0]
+    assert "claire@sem.example" in recipients and new.reference in body
+    assert "c1@example.org" not in body and "612345678" not in body  # none by e-mail

@@ -5,6 +5,7 @@ training data next to the misunderstood messages. Same checks as every lead rout
 the lead's organisation (admins: all), CSRF on every POST."""
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from bot.workspace import quality
 from bot.workspace.next_step import suggestion
+from bot.workspace.notify import notify_new_lead
 from bot.workspace.web.context import BASE, context_of, form_with_csrf, organisation_of
 from bot.workspace.web.routes.leads import LEAD, back_to
 
@@ -52,8 +54,12 @@ async def next_step(request: Request) -> Response:
     if offer is None:
         raise HTTPException(400, "Pas d'étape suivante à proposer : la demande doit être close "
                                  "avec « Aide proposée » sur une offre du parcours.")
-    context.repository.create_next_step(lead.reference, offer.id)
-    return back_to(lead.reference, "etape")
+    reference, created = context.repository.create_next_step(lead.reference, offer.id)
+    response = back_to(lead.reference, "etape")
+    if created:
+        response.background = BackgroundTask(notify_new_lead, context.repository, reference,
+                                             context.settings.smtp)
+    return response
 
 
 async def export_corrections(request: Request) -> Response:

@@ -15,6 +15,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from bot.followup.tokens import InvalidToken, read_satisfaction_token
 from bot.leads.models import Lead
 from bot.workspace.next_step import suggestion
+from bot.workspace.notify import notify_new_lead
 from bot.workspace.web.context import TEMPLATES, context_of
 from bot.workspace.web.security import secret_key
 
@@ -153,8 +155,12 @@ async def next_step(request: Request) -> Response:
     offer = suggestion(lead, context.repository.catalogue)
     if offer is None:
         return _show(request, lead, "no_next", 409)
-    reference, _ = context.repository.create_next_step(lead.reference, offer.id)
-    return _show(request, lead, "next_done", new_reference=reference)
+    reference, created = context.repository.create_next_step(lead.reference, offer.id)
+    response = _show(request, lead, "next_done", new_reference=reference)
+    if created:  # the organisation's advisors are told, once the person has their answer
+        response.background = BackgroundTask(notify_new_lead, context.repository, reference,
+                                             context.settings.smtp)
+    return response
 
 
 ROUTES = [
