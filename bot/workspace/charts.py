@@ -7,7 +7,8 @@ from __future__ import annotations
 from html import escape
 
 COLOURS = ("#00546b", "#b35c00", "#5a3d8a")  # 3:1 against white at least, told apart in grey
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 300, 44, 56, 16
+# Text sizes in viewBox units: readable once the 640-wide chart is shrunk to a phone's width.
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP, FONT = 640, 380, 56, 130, 16, 20
 
 
 def _ticks(top: int) -> list[int]:
@@ -26,7 +27,7 @@ def bar_chart_svg(labels: list[str], series: dict[str, list[int | None]], title:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
            f'width="{WIDTH}" height="{HEIGHT}" role="img" '
            f'aria-labelledby="graphique-titre graphique-desc" font-family="system-ui, sans-serif"'
-           f' font-size="11">',
+           f' font-size="{FONT}">',
            f'<title id="graphique-titre">{escape(title)}</title>',
            f'<desc id="graphique-desc">{escape(description)}</desc>']
     for tick in ticks:
@@ -41,16 +42,18 @@ def bar_chart_svg(labels: list[str], series: dict[str, list[int | None]], title:
             x = x0 + j * bar
             if value is None:
                 out.append(f'<text x="{x + bar / 2:.1f}" y="{TOP + plot_h - 4}" '
-                           f'text-anchor="middle" fill="#1b1b1b" font-size="9">&lt;5</text>')
+                           f'text-anchor="middle" fill="#1b1b1b" '
+                           f'font-size="{FONT - 4}">&lt;5</text>')
                 continue
             h = plot_h * value / top
             out.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar * 0.9:.1f}" '
                        f'height="{h:.1f}" fill="{colour}"/>')
-        out.append(f'<text x="{x0 + slot * 0.4:.1f}" y="{TOP + plot_h + 16}" '
+        out.append(f'<text x="{x0 + slot * 0.4:.1f}" y="{TOP + plot_h + FONT + 4}" '
                    f'text-anchor="middle" fill="#1b1b1b">{escape(label)}</text>')
-    for j, (colour, name) in enumerate(zip(COLOURS, series, strict=False)):
-        x = LEFT + j * 190
-        out.append(f'<rect x="{x}" y="{HEIGHT - 22}" width="12" height="12" fill="{colour}"/>'
-                   f'<text x="{x + 18}" y="{HEIGHT - 12}" fill="#1b1b1b">{escape(name)}</text>')
+    for j, (colour, name) in enumerate(zip(COLOURS, series, strict=False)):  # one per line
+        y = TOP + plot_h + 2 * FONT + 16 + j * (FONT + 8)
+        out.append(f'<rect x="{LEFT}" y="{y - FONT + 4}" width="{FONT}" height="{FONT}" '
+                   f'fill="{colour}"/><text x="{LEFT + FONT + 8}" y="{y}" '
+                   f'fill="#1b1b1b">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
