@@ -6,6 +6,7 @@ aggregate over a shared session factory.
 - `notes`: advisors' notes and assignment;
 - `misunderstood`: messages kept for review;
 - `feedback`: « C'était utile ? » answers;
+- `quality`: satisfaction answers, advisors' orientation reviews, the next step's lead;
 - `retention`: erasure (a person's, an advisor's), the erasure log, purge.
 
 Why mixins rather than one attribute per aggregate with delegating methods: every caller
@@ -32,6 +33,7 @@ from bot.leads.repository.leads import (
 )
 from bot.leads.repository.misunderstood import MisunderstoodStore
 from bot.leads.repository.notes import NoteStore
+from bot.leads.repository.quality import QualityStore
 from bot.leads.repository.retention import Retention
 from bot.orientation.catalogue import Catalogue, get_catalogue
 from bot.settings import Settings
@@ -40,7 +42,8 @@ __all__ = ["ASSISTANT", "LEAD_FIELDS", "LeadRepository", "Saved", "confirmation_
            "reference_of"]
 
 
-class LeadRepository(LeadStore, NoteStore, MisunderstoodStore, FeedbackStore, Retention):
+class LeadRepository(LeadStore, NoteStore, MisunderstoodStore, FeedbackStore, QualityStore,
+                     Retention):
     """All of the leads database. Without `sessions`, the database of `settings` (by default
     the environment's: `Settings.from_env()`)."""
 

@@ -1,5 +1,6 @@
 """One lead, as an advisor of its organisation works on it: its page (contact details, history,
-notes, transcript), a change of status, a note, an assignment to a colleague, an erasure."""
+notes, transcript, the person's satisfaction answer, the verdict on its orientation, the next
+step of the path), a change of status, a note, an assignment to a colleague, an erasure."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.leads import statuses
+from bot.workspace.next_step import suggestion
 from bot.workspace.privacy import erase_tracker_events
 from bot.workspace.transcript import transcript
 from bot.workspace.web.context import BASE, context_of, form_with_csrf
@@ -34,6 +36,8 @@ async def lead_page(request: Request) -> Response:
         targets=sorted(statuses.TRANSITIONS.get(lead.status, ())),
         colleagues=[a for a in context.advisors.list() if a.active and (
             a.organisation_id == lead.organisation_id)],
+        quality=context.repository.quality(lead.reference),
+        next_offer=suggestion(lead, context.repository.catalogue),
         message=request.query_params.get("ok", "")[:100])
 
 
