@@ -96,7 +96,14 @@ class Settings:
     service: str = "boussole"              # BOUSSOLE_SERVICE: the name in JSON log lines
     cluster_dir: Path = ROOT / "var" / "cluster"   # BOUSSOLE_CLUSTER_DIR
     cluster_port_offset: int = 0           # BOUSSOLE_CLUSTER_PORT_OFFSET
+    # Rasa processes of `python -m bot serve` (BOUSSOLE_RASA_WORKERS): 0 means one per core,
+    # at most two (each holds the model: ≈ 1.2 GB).
+    rasa_workers: int = 0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def serve_workers(self) -> int:
+        return self.rasa_workers or max(1, min(2, os.cpu_count() or 1))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +160,7 @@ class Settings:
             service=text("BOUSSOLE_SERVICE", "boussole"),
             cluster_dir=Path(text("BOUSSOLE_CLUSTER_DIR", str(ROOT / "var" / "cluster"))),
             cluster_port_offset=number("BOUSSOLE_CLUSTER_PORT_OFFSET", 0, int),
+            rasa_workers=number("BOUSSOLE_RASA_WORKERS", 0, int),
             environ=env,
         )
 

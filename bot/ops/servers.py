@@ -77,6 +77,10 @@ class LocalServers:
       in front of it, say).
     - `launcher`: the command that runs a Python module for Rasa and the action server
       (default `python -m`), e.g. a wrapper that times them.
+    - `rasa_workers`: Rasa processes sharing the port (Sanic workers). Above one, the turns of
+      a conversation are kept in order by a lock store in a SQLite file of `workdir`
+      (bot/rasa_ext/local_locks.py); the tracker store's cache already follows turns written
+      by another process (bot/rasa_ext/trackers.py).
     """
 
     def __init__(self, workdir: Path, ports: Ports, *, database_url: str | None = None,
@@ -85,11 +89,12 @@ class LocalServers:
                  host: str = "127.0.0.1", env: dict[str, str] | None = None,
                  process_env: dict[str, dict[str, str]] | None = None,
                  action_url: str | None = None, launcher: list[str] | None = None,
-                 debug: bool = False, log_dir: Path | None = None):
+                 debug: bool = False, log_dir: Path | None = None, rasa_workers: int = 1):
         self.workdir, self.ports, self.host = Path(workdir), ports, host
         self.log_dir = Path(log_dir or workdir)
         self.database_url, self.tracker_db = database_url, tracker_db
         self.model, self.credentials, self.debug = model, credentials, debug
+        self.rasa_workers = max(1, int(rasa_workers))
         self.env = dict(os.environ, **QUIET, **(env or {}))
         if database_url:
             self.env["DATABASE_URL"] = database_url
@@ -130,6 +135,9 @@ class LocalServers:
         if self.tracker_db is not None:
             lines.append("tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
                          f"  dialect: sqlite\n  db: {self.tracker_db}\n")
+        if self.rasa_workers > 1:
+            lines.append("lock_store:\n  type: bot.rasa_ext.local_locks.SQLiteLockStore\n"
+                         f"  db: {self.workdir / 'locks.db'}\n")
         path = self.workdir / "endpoints.yml"
         path.write_text("".join(lines) or "{}\n")
         return path
@@ -153,7 +161,8 @@ class LocalServers:
             self._spawn("rasa", [*self.launcher, "rasa", "run", "--model", str(self.model),
                                  "--endpoints", str(endpoints), "--credentials",
                                  str(self.credentials), "--port", str(self.ports.rasa),
-                                 "--interface", self.host] + (["--debug"] if self.debug else []))
+                                 "--interface", self.host] + (["--debug"] if self.debug else []),
+                        SANIC_WORKERS=str(self.rasa_workers))
         except BaseException:
             self.stop()
             raise
@@ -305,8 +314,9 @@ def serve(rasa_port: int = 5005, actions_port: int = 5055, web_port: int = 8000,
     until one of them stops, Ctrl-C or SIGTERM; then every one of them is stopped."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     var = settings.ROOT / "var"
+    workers = settings.Settings.from_env().serve_workers
     servers = LocalServers(var, Ports(rasa_port, actions_port, web_port), host=host,
-                           log_dir=var / "log")
+                           log_dir=var / "log", rasa_workers=workers)
 
     def say(text: str, file=sys.stdout) -> None:
         print(f"[boussole] {text}", file=file, flush=True)
@@ -316,7 +326,7 @@ def serve(rasa_port: int = 5005, actions_port: int = 5055, web_port: int = 8000,
         say(f"serveur d'actions : http://127.0.0.1:{actions_port}, local uniquement "
             "(journal : var/log/actions.log)")
         say(f"espace conseil : http://localhost:{web_port}/conseil/ (journal : var/log/web.log)")
-        say("chargement du modèle Rasa (environ 30 s)…")
+        say(f"chargement du modèle Rasa (environ 30 s, {workers} processus Rasa)…")
         try:
             servers.wait_ready(timeout=180, warm_up=None)
         except ServerError as exc:
