@@ -49,7 +49,9 @@ def descendants(pid: int) -> list[int]:
 
 class Servers(LocalServers):
     """Rasa (+ the action server unless bare) on embedded defaults, started at once, with its
-    state and logs in a temporary folder; `wait()` until it answers, `stop()` ends it."""
+    state and logs in a temporary folder; `wait()` until it answers, `stop()` ends it.
+    Embedded runs as many Rasa workers as `python -m bot serve` would (BOUSSOLE_RASA_WORKERS,
+    else one per core, at most two); the floor, one process."""
 
     def __init__(self, kind: str, port: int, actions_port: int | None = None,
                  tracker: str = "sqlite", timings: str | None = None, wins: str = ""):
@@ -67,7 +69,8 @@ class Servers(LocalServers):
             env={"TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
                  "BOUSSOLE_OUTBOX": str(tmp / "outbox"), "BOUSSOLE_BENCH_WINS": wins},
             process_env=process_env,
-            launcher=[sys.executable, str(BENCH / "timed_rasa.py")] if timings else None)
+            launcher=[sys.executable, str(BENCH / "timed_rasa.py")] if timings else None,
+            rasa_workers=settings.Settings.from_env().serve_workers if embedded else 1)
         self.kind, self.tmp = kind, tmp
         self.start()
 
