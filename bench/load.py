@@ -34,6 +34,7 @@ import os
 import platform
 import random
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -251,6 +252,15 @@ def machine() -> str:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
+def commit() -> str:
+    """The commit measured, "+changes" when the work tree differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=settings.ROOT, capture_output=True,
+                              text=True).stdout
+    return git("rev-parse", "--short", "HEAD").strip() + (
+        "+changes" if git("status", "--porcelain", "--untracked-files=no").strip() else "")
+
+
 def line(r: Result, floor: Result | None) -> str:
     ratio = ""
     if floor and floor.latencies and r.latencies:
@@ -358,7 +368,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stop the servers on kill
     started: list[procs.Servers] = []
     targets: dict[str, str] = {}
-    info: dict = {"machine": machine(), "command": " ".join(sys.argv)}
+    info: dict = {"machine": machine(), "command": " ".join(sys.argv), "commit": commit()}
     try:
         if args.floor:
             trained = procs.train_bare()
