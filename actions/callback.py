@@ -32,6 +32,7 @@ from bot.callback.validators import (
 )
 from bot.leads.outbox import submit
 from bot.leads.service import get_outbox, get_repository, get_settings
+from bot.orientation.text import register_of
 from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
@@ -249,8 +250,13 @@ class ActionAskHuman(Action):
         return "action_ask_human"
 
     def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(response="utter_human_callback")
-        return [SlotSet("human_requested", True)]
+        # Often the first message ("tu peux me mettre en contact avec quelqu'un ?"): its register
+        # is set here, and Rasa renders this turn's response with the slots of before the action.
+        register = register_of(tracker.latest_message.get("text") or "",
+                               tracker.get_slot("register"))
+        dispatcher.utter_message(response="utter_human_callback_tu" if register == "tu"
+                                 else "utter_human_callback")
+        return [SlotSet("register", register), SlotSet("human_requested", True)]
 
 
 class ActionFeedback(Action):

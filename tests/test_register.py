@@ -175,3 +175,17 @@ def test_every_fixed_text_that_says_vous_also_has_its_tu_variation():
                if name not in ("utter_greet", "utter_greet_tu") and not _variations(name)[1]
                and VOUS.search(_variations(name)[0][0]["text"])]
     assert missing == []
+
+
+@pytest.mark.parametrize("text, register", [
+    ("salut, tu peux me mettre en relation avec un conseiller ? j'ai une question sur mon asso",
+     "tu"),
+    ("Bonjour, pourriez-vous me mettre en relation avec un conseiller ?", "vous")])
+def test_asking_for_an_advisor_as_a_first_message_is_answered_in_its_register(text, register):
+    """No register is known yet: the answer, rendered with the slots of before the action as
+    Rasa does, follows the message, and the register is set for the form's questions."""
+    dispatcher = CollectingDispatcher()
+    events = ActionAskHuman().run(dispatcher, tracker(None, text, intent="ask_human"), {})
+    [message] = rendered(dispatcher.messages, None)
+    assert_in_register(message["text"], register)
+    assert {"event": "slot", "timestamp": None, "name": "register", "value": register} in events
