@@ -82,7 +82,8 @@ def db_url(request, tmp_path):
 
 def channel_env(platforms) -> dict:
     return {"TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET, "TELEGRAM_API_URL": platforms.url, "TWILIO_ACCOUNT_SID": fp.TWILIO_SID,
+            "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET, "TELEGRAM_API_URL": platforms.url,
+            "TWILIO_ACCOUNT_SID": fp.TWILIO_SID,
             "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN, "TWILIO_API_URL": platforms.url,
             "TWILIO_SMS_FROM": fp.TWILIO_NUMBER, "TWILIO_WHATSAPP_FROM": fp.TWILIO_WHATSAPP}
 
@@ -91,6 +92,7 @@ class World:
     """A leads database with advisors, and the loop configured towards the local fakes."""
 
     def __init__(self, url, tmp_path, smtp, platforms):
+        self.url = url
         self.repo = LeadRepository(session_factory(make_engine(url)))
         self.inbox, self.platforms, self.tmp = smtp, platforms, tmp_path
         with platforms.lock:   # the fake platforms serve the whole session: start afresh
@@ -401,3 +403,81 @@ def test_the_command_line_runs_the_loop(tmp_path, smtp):
     assert "0 message(s) envoyé(s)" in again.stdout and len(smtp.messages) == 1
     bad = cli("run", "--now", "mardi")
     assert bad.returncode == 2 and "n'est pas une date ISO" in bad.stderr
+
+
+# -- the address of a messaging-app person --------------------------------------------------------
+
+def test_a_telegram_lead_keeps_the_chat_to_write_back_to_and_nothing_else(world):
+    import asyncio
+
+    from bot.followup.addresses import ReplyAddresses, request
+    from bot.rasa_ext.channels.telegram import TelegramOutput
+
+    ref = world.lead("telegram-abc", paris("2026-03-02"), channel="telegram", email=None,
+                     phone=None)
+    other = world.lead("telegram-def", paris("2026-03-02"), channel="telegram", email=None,
+                       phone=None)
+    output = TelegramOutput(fp.TELEGRAM_TOKEN, world.platforms.url, 4242)
+    output.addresses = ReplyAddresses(Settings(database_url=world.url))
+    asyncio.run(output.send_custom_json("telegram-abc", request(ref)))
+    # Another conversation's lead is never given this address.
+    asyncio.run(output.send_custom_json("telegram-abc", request(other)))
+    assert world.repo.get(ref).reply_address == "telegram:4242"
+    assert world.repo.get(other).reply_address is None
+    assert world.platforms.sent_to("4242") == []        # nothing was said to the person
+    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
+    world.run(paris("2026-03-03", 11))
+    [call] = world.platforms.sent_to("4242")
+    assert "prise en charge" in call.text
+
+
+def test_no_address_is_kept_without_consent(world):
+    ref = world.lead("telegram-x", paris("2026-03-02"), channel="telegram", consent_version=None)
+    assert not world.repo.set_reply_address(ref, "telegram-x", "telegram:1")
+    assert world.repo.get(ref).reply_address is None
+
+
+def test_the_submit_action_asks_a_messaging_channel_for_its_address(leads_database):
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.callback import ActionSubmitLead
+    from bot.followup.addresses import REQUEST
+
+    slots = {"first_name": "Léa", "last_name": "Martin", "email": "lea@example.org",
+             "consent": "yes", "offer": "reprise-cooperative", "commune": "Firminy"}
+    messages = {}
+    for channel in ("telegram", "rest"):
+        events = [{"event": "session_started", "timestamp": 1700000000.0},
+                  {"event": "user", "timestamp": 1700000001.0, "text": "oui",
+                   "input_channel": channel, "parse_data": {}}]
+        tracker = Tracker(f"{channel}-1", slots, {"text": "oui"}, events, False, None, None,
+                          "action_listen")
+        dispatcher = CollectingDispatcher()
+        ActionSubmitLead().run(dispatcher, tracker, {})
+        messages[channel] = [m.get("custom") for m in dispatcher.messages if m.get("custom")]
+    [asked] = messages["telegram"]
+    assert asked[REQUEST].startswith("ESS-") and set(asked) == {REQUEST}
+    assert messages["rest"] == []
+
+
+# -- « sans suite » in the inbox ------------------------------------------------------------------
+
+def test_the_inbox_shows_and_filters_leads_flagged_without_news(world):
+    from starlette.testclient import TestClient
+    from test_web import PASSWORD, csrf, refs, web_settings
+
+    from bot.workspace.web.app import create_app
+
+    old = world.lead("oublie", paris("2026-01-05"))
+    recent = world.lead("recent", paris("2026-03-02"))
+    world.run(paris("2026-03-10"))
+    Advisors(world.repo).add("admin@sem.example", "Admin", "sem-ess", "admin", PASSWORD)
+    client = TestClient(create_app(web_settings(world.tmp), repository=world.repo))
+    client.post("/conseil/connexion", data={"email": "admin@sem.example", "password": PASSWORD,
+                                            "csrf": csrf(client, "/conseil/connexion")})
+    page = client.get("/conseil/").text
+    assert {old, recent} <= refs(page) and page.count("sans suite : à décider") == 1
+    assert refs(client.get("/conseil/?suite=sans_suite").text) == {old}
+    odd = client.get("/conseil/?suite=%3Cscript%3E")
+    assert odd.status_code == 200 and "<script>" not in odd.text
