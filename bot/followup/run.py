@@ -78,7 +78,7 @@ class FollowUpRun:
             offer = self.catalogue.offers.get(item.lead.offer_id or "")
             rows.append((item.stage, item.lead.reference, offer.title if offer else "à préciser"))
         workspace = (self.settings.smtp.workspace_url if self.settings.smtp
-                     else f"{self.settings.public_url}/conseil")
+                     else f"{self.settings.public_url}/conseil").rstrip("/")
         return messages.digest(org.name if org else organisation_id, rows, workspace)
 
     # -- the run ---------------------------------------------------------------------------
