@@ -61,7 +61,7 @@ def waiting(lead, organisation: str, by: date) -> Text:
     you = "te" if tu else "vous"
     body = (f"{_hello(lead)}\n\n{'Ta' if tu else 'Votre'} demande {lead.reference} n'a pas "
             f"encore été prise en charge : nous {you} prions de nous en excuser. {organisation} "
-            f"en est informé et doit {you} contacter au plus tard le {french_date(by)}.\n\n"
+            f"doit {you} contacter au plus tard le {french_date(by)}.\n\n"
             f"{SIGNATURE}")
     return Text(f"{'Ta' if tu else 'Votre'} demande {lead.reference} : toutes nos excuses pour "
                 f"l'attente", body)
