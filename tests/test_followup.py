@@ -315,6 +315,21 @@ def test_smtp_down_the_message_waits_and_leaves_once_it_is_back(world):
     assert row.status == "sent" and row.attempts == 3 and row.last_error is None
 
 
+def test_a_message_still_failing_after_a_day_of_runs_is_given_up(world, monkeypatch):
+    from bot.leads.repository import followups
+
+    monkeypatch.setattr(followups, "MAX_ATTEMPTS", 2)
+    ref = world.lead("refus", paris("2026-03-02"))
+    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
+    down = world.configured(SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False))
+    for minute in (0, 15, 30):
+        world.run(paris("2026-03-03", 11).replace(minute=minute), settings=down)
+    [row] = world.rows()
+    assert (row.status, row.attempts) == ("failed", 2)
+    world.run(paris("2026-03-03", 12))
+    assert world.mails_to("refus@example.org") == []
+
+
 def test_twilio_down_the_sms_waits_and_leaves_once(world):
     phone = "+33633333333"
     ref = world.lead("twpanne", paris("2026-03-02"), email=None, phone=phone)

@@ -1,9 +1,10 @@
 """The follow-up loop's aggregate: its messages (`FollowUp`, one row per key), the leads it
 reads, the « sans suite » flag, the person's reply address and their withdrawal of consent.
 
-Sending is claimed row by row (pending → sending → sent, or back to pending with the error), so
-that two runs at once never send the same message twice; a run that dies in the middle of a
-send leaves the row `sending`: never sent twice, shown by `python -m bot follow-up run`.
+Sending is claimed row by row (pending → sending → sent, or back to pending with the error,
+`failed` after MAX_ATTEMPTS), so that two runs at once never send the same message twice; a
+run that dies in the middle of a send leaves the row `sending`: never sent twice, shown by
+`python -m bot follow-up run`.
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from sqlalchemy.orm import selectinload
 from bot.leads.models import Advisor, FollowUp, Lead
 from bot.leads.repository.base import RepositoryBase
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# A message still failing after a day of runs every 15 minutes is given up (`failed`): an
+# address the server refuses, a person who blocked the bot… An outage is shorter than that.
+MAX_ATTEMPTS = 96
 
 
 class FollowUpStore(RepositoryBase):
@@ -58,14 +62,16 @@ class FollowUpStore(RepositoryBase):
         return claimed
 
     def followup_done(self, ids: list[int], now: datetime, error: str | None = None) -> None:
-        """Sent (no error), or back to pending with the error, for the next run."""
+        """Sent (no error), or back to pending with the error, for the next run (given up
+        after MAX_ATTEMPTS)."""
         with self.sessions() as session:
             for row in session.scalars(select(FollowUp).where(FollowUp.id.in_(ids))):
                 row.attempts += 1
                 if error is None:
                     row.status, row.sent_at, row.last_error = SENT, now, None
                 else:
-                    row.status, row.last_error = PENDING, error[:1000]
+                    row.status = PENDING if row.attempts < MAX_ATTEMPTS else FAILED
+                    row.last_error = error[:1000]
             session.commit()
 
     def flag_without_news(self, lead_ids: list[int], now: datetime) -> None:
