@@ -28,7 +28,8 @@ def _hello(lead) -> str:
 def taken(lead, who: str | None, organisation: str) -> Text:
     """The request is taken in charge: who will call, from which organisation."""
     tu = register_of(lead) == "tu"
-    person = f"{who}, de {organisation}," if who else f"Une personne de {organisation}"
+    team = f"l'équipe {organisation}"
+    person = f"{who}, de {team}," if who else f"une personne de {team}"
     call, write = ("t'appeler", "t'écrire") if tu else ("vous appeler", "vous écrire")
     body = (f"{_hello(lead)}\n\n{'Ta' if tu else 'Votre'} demande de rappel "
             f"{lead.reference} est prise en charge : {person} va {call} ou {write} "
@@ -41,7 +42,7 @@ def unreachable(lead, organisation: str, contact: str | None, public_url: str,
     """Nobody could reach the person: how to get back in touch."""
     tu = register_of(lead) == "tu"
     if contact:
-        how = f"{'contacte' if tu else 'contactez'} {organisation} : {contact}"
+        how = f"{'contacte' if tu else 'contactez'} l'équipe {organisation} : {contact}"
     elif reply_by_message:
         how = (f"{'écris-nous' if tu else 'écrivez-nous'} ici et "
                f"{'redemande' if tu else 'redemandez'} à être rappelé·e")
@@ -49,7 +50,7 @@ def unreachable(lead, organisation: str, contact: str | None, public_url: str,
         how = (f"{'refais' if tu else 'refaites'} une demande de rappel sur {public_url} "
                f"en donnant un autre moment ou un autre numéro")
     you = "te" if tu else "vous"
-    body = (f"{_hello(lead)}\n\n{organisation} a essayé de {you} joindre pour "
+    body = (f"{_hello(lead)}\n\nL'équipe {organisation} a essayé de {you} joindre pour "
             f"{'ta' if tu else 'votre'} demande {lead.reference}, sans y arriver.\n\n"
             f"Pour reprendre contact, {how}.\n\n{SIGNATURE}")
     return Text(f"Nous n'avons pas réussi à {you} joindre ({lead.reference})", body)
@@ -60,8 +61,8 @@ def waiting(lead, organisation: str, by: date) -> Text:
     tu = register_of(lead) == "tu"
     you = "te" if tu else "vous"
     body = (f"{_hello(lead)}\n\n{'Ta' if tu else 'Votre'} demande {lead.reference} n'a pas "
-            f"encore été prise en charge : nous {you} prions de nous en excuser. {organisation} "
-            f"doit {you} contacter au plus tard le {french_date(by)}.\n\n"
+            f"encore été prise en charge : nous {you} prions de nous en excuser. L'équipe "
+            f"{organisation} doit {you} contacter au plus tard le {french_date(by)}.\n\n"
             f"{SIGNATURE}")
     return Text(f"{'Ta' if tu else 'Votre'} demande {lead.reference} : toutes nos excuses pour "
                 f"l'attente", body)
@@ -78,7 +79,7 @@ def survey(lead, url: str) -> Text:
                "minute, sans compte")
     body = (f"{_hello(lead)}\n\n{'Ta' if tu else 'Votre'} demande {lead.reference} est close. "
             f"{ask} : {url}\n\n{SIGNATURE}")
-    return Text(f"{'Ta' if tu else 'Votre'} avis sur {'ta' if tu else 'votre'} demande "
+    return Text(f"{'Ton' if tu else 'Votre'} avis sur {'ta' if tu else 'votre'} demande "
                 f"{lead.reference}", body)
 
 
@@ -99,8 +100,9 @@ def digest(organisation: str, items: list[tuple[str, str, str]], workspace_url: 
                               for ref, offer in rows)
             sections.append(f"{title} :\n{lines}")
     count = len(items)
-    body = (f"Bonjour,\n\n{count} demande{'s' if count > 1 else ''} de {organisation} "
-            f"{'attendent' if count > 1 else 'attend'} un geste de votre part.\n\n"
+    body = (f"Bonjour,\n\n{count} demande{'s' if count > 1 else ''} "
+            f"{'attendent' if count > 1 else 'attend'} un geste de votre part "
+            f"({organisation}).\n\n"
             + "\n\n".join(sections)
             + "\n\nÀ 45 jours ouvrés sans nouvelles, une demande est signalée « sans suite » "
               "dans la boîte de réception, pour qu'un·e administrateur·rice décide.\n\n"
