@@ -149,15 +149,19 @@ def cmd_purge(args) -> int:
 
 
 def parse_moment(text: str):
-    """--now: an ISO date or date-time (UTC when no offset is given)."""
-    from datetime import datetime, timezone
+    """--now: an ISO date-time, Paris time unless it gives its offset; a date alone is 10:00
+    that day (within the loop's sending hours)."""
+    from datetime import datetime
 
+    from bot.followup.calendar import PARIS
+
+    text = text.strip()
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text + ("T10:00" if len(text) == 10 else ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas une date ISO "
                                          f"(2026-04-07 ou 2026-04-07T10:00)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
 
 
 def cmd_follow_up(args) -> int:
@@ -334,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="run : envoyer ce qui est dû ; withdraw : ne plus contacter une personne")
     p.add_argument("reference", nargs="?", help="withdraw : la référence de la demande")
     p.add_argument("--now", type=parse_moment, default=None, metavar="DATE-ISO",
-                   help="l'heure à prendre pour maintenant (essais, rattrapage)")
+                   help="l'heure à prendre pour maintenant, heure de Paris sauf décalage "
+                        "donné ; une date seule : 10 h ce jour-là (essais, rattrapage)")
     p.add_argument("--dry-run", action="store_true",
                    help="afficher ce qui serait envoyé, sans rien envoyer ni enregistrer")
     p.set_defaults(func=cmd_follow_up)
