@@ -13,9 +13,6 @@ from email.message import EmailMessage
 import yaml
 
 from bot import settings as layout
-from bot.rasa_ext.channels.base import settings_from_env
-from bot.rasa_ext.channels.telegram import TelegramInput, TelegramOutput
-from bot.rasa_ext.channels.twilio import TwilioInput, TwilioOutput
 from bot.settings import Settings
 
 TELEGRAM = "bot.rasa_ext.channels.telegram.TelegramInput"
@@ -46,12 +43,25 @@ class Senders:
         env = settings.environ
         self.smtp = settings.smtp
         self.timeout = settings.channel_timeout
-        self.telegram = settings_from_env("telegram", credentials.get(TELEGRAM),
-                                          TelegramInput.required, env)
-        self.twilio = settings_from_env("twilio", credentials.get(TWILIO),
-                                        TwilioInput.required, env)
+        self.telegram = self._channel(TELEGRAM, credentials, env)
+        self.twilio = self._channel(TWILIO, credentials, env)
         self.sms_from = env.get(SMS_FROM, "").strip()
         self.whatsapp_from = env.get(WHATSAPP_FROM, "").strip()
+
+    @staticmethod
+    def _channel(path: str, credentials: dict, env) -> dict[str, str] | None:
+        """The channel's settings, read by the channel's own code; Rasa (slow to import) is
+        imported only when the environment sets one of the channel's variables."""
+        section = credentials.get(path) or {}
+        if not any(env.get(str(v), "").strip() for k, v in section.items() if k.endswith("_env")):
+            return None
+        import importlib
+
+        from bot.rasa_ext.channels.base import settings_from_env
+
+        module, name = path.rsplit(".", 1)
+        channel = getattr(importlib.import_module(module), name)
+        return settings_from_env(channel.channel, section, channel.required, env)
 
     @property
     def available(self) -> set[str]:
@@ -72,11 +82,15 @@ class Senders:
         if channel == "email":
             self.email([recipient], subject, body)
         elif channel == "telegram":
+            from bot.rasa_ext.channels.telegram import TelegramOutput
+
             output = TelegramOutput(self.telegram["access_token"],
                                     self.telegram.get("api_url") or "https://api.telegram.org",
                                     recipient, self.timeout)
             self._platform(output, recipient, body)
         else:
+            from bot.rasa_ext.channels.twilio import TwilioOutput
+
             sender = self.sms_from if channel == "sms" else self.whatsapp_from
             output = TwilioOutput(self.twilio["account_sid"], self.twilio["auth_token"],
                                   self.twilio.get("api_url") or "https://api.twilio.com",
