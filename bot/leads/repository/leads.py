@@ -107,12 +107,12 @@ class LeadStore(RepositoryBase):
     def change_status(self, reference: str, target: str, actor: str,
                       comment: str | None = None, at: datetime | None = None) -> Lead:
         """A status change, logged; it is news, so a « sans suite » flag goes (bot/followup)."""
+        at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         with self.sessions() as session:
             lead = self._lead(session, reference)
             statuses.check_transition(lead.status, target)
             session.add(StatusChange(lead=lead, actor=actor, from_status=lead.status,
-                                     to_status=target, comment=comment,
-                                     at=(at or datetime.now()).astimezone(timezone.utc)))
+                                     to_status=target, comment=comment, at=at))
             lead.status = target
             lead.flagged_at = None
             session.commit()
