@@ -30,6 +30,7 @@ from bot.callback.validators import (
     check_phone,
     check_summary,
 )
+from bot.followup.addresses import request as reply_address_request
 from bot.leads.outbox import submit
 from bot.leads.service import get_outbox, get_repository, get_settings
 from bot.orientation.text import register_of
@@ -37,6 +38,8 @@ from bot.wording import summary
 from bot.workspace.notify import notify_in_background
 
 log = logging.getLogger(__name__)
+# The channels whose people a follow-up can write back to (bot/followup/addresses.py).
+MESSAGING_APPS = frozenset({"telegram", "twilio"})
 
 
 def _register(tracker: Tracker) -> str:
@@ -238,6 +241,9 @@ class ActionSubmitLead(Action):
         if result.status == "saved" and result.created:
             notify_in_background(repository, result.reference, get_settings().smtp)
         if result.status == "saved":
+            if channel in MESSAGING_APPS:
+                # The channel keeps its address on this lead for the follow-up messages.
+                dispatcher.utter_message(json_message=reply_address_request(result.reference))
             dispatcher.utter_message(response="utter_lead_saved", reference=result.reference)
         else:
             dispatcher.utter_message(response="utter_lead_queued")

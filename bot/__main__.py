@@ -148,6 +148,47 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def parse_moment(text: str):
+    """--now: an ISO date-time, Paris time unless it gives its offset; a date alone is 10:00
+    that day (within the loop's sending hours)."""
+    from datetime import datetime
+
+    from bot.followup.calendar import PARIS
+
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text + ("T10:00" if len(text) == 10 else ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas une date ISO "
+                                         f"(2026-04-07 ou 2026-04-07T10:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+def cmd_follow_up(args) -> int:
+    from datetime import datetime, timezone
+
+    from bot.followup.run import run
+    from bot.leads.service import get_settings
+
+    repository = _repository()
+    if args.action == "withdraw":
+        if not args.reference:
+            print("Erreur : donnez la référence de la demande (ESS-…).", file=sys.stderr)
+            return 2
+        try:
+            repository.withdraw_contact(args.reference, args.now or datetime.now(timezone.utc))
+        except KeyError:
+            print(f"Erreur : aucune demande {args.reference}.", file=sys.stderr)
+            return 2
+        print(f"{args.reference} : plus aucun message de suivi ne sera envoyé.")
+        return 0
+    report = run(repository, get_settings(), args.now, args.dry_run)
+    for line in report.lines:
+        print(line + ("\n" if args.dry_run else ""))
+    print(report.summary(args.dry_run))
+    return 1 if report.failed else 0
+
+
 def _read_password(confirm: bool = True) -> str:
     if sys.stdin.isatty():
         import getpass
@@ -290,6 +331,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--older-than", type=parse_duration, required=True, metavar="DURÉE",
                    help="par exemple 365d")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("follow-up", help="suivi après la conversation : messages aux personnes, "
+                                         "rappels aux conseiller·ères (toutes les 15 minutes)")
+    p.add_argument("action", choices=["run", "withdraw"],
+                   help="run : envoyer ce qui est dû ; withdraw : ne plus contacter une personne")
+    p.add_argument("reference", nargs="?", help="withdraw : la référence de la demande")
+    p.add_argument("--now", type=parse_moment, default=None, metavar="DATE-ISO",
+                   help="l'heure à prendre pour maintenant, heure de Paris sauf décalage "
+                        "donné ; une date seule : 10 h ce jour-là (essais, rattrapage)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="afficher ce qui serait envoyé, sans rien envoyer ni enregistrer")
+    p.set_defaults(func=cmd_follow_up)
 
     p = sub.add_parser("advisors", help="comptes des conseiller·ères")
     p.add_argument("action", choices=["add", "list", "disable", "reset-password"])

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func, or_, select
 
+from bot.followup.calendar import working_days_between
 from bot.leads.models import Lead
 from bot.leads.qualification import LEVEL_ORDER
 from bot.leads.repository import LeadRepository
+from bot.leads.statuses import CLOSED
 from bot.orientation.catalogue import get_catalogue
 
 PAGE_SIZE = 25
@@ -31,6 +33,7 @@ class Filters:
     since: str = ""      # YYYY-MM-DD
     until: str = ""
     youth: str = ""      # "", "oui", "non"
+    suite: str = ""      # "sans_suite": flagged by the follow-up loop, still open
     q: str = ""
     page: int = 1
 
@@ -39,7 +42,7 @@ class Filters:
         """The filters of a query string; FilterError for a page or a date out of range."""
         values = {k: str(params.get(k, "") or "")[:100].replace("\x00", "") for k in
                   ("offer", "phase", "status", "commune", "channel", "since", "until", "youth",
-                   "q")}
+                   "suite", "q")}
         for key in ("since", "until"):
             if values[key] and _parse_date(values[key]) is None:
                 raise FilterError(f"La date « {values[key]} » n'est pas valide : utilisez le "
@@ -58,15 +61,6 @@ class Page:
     page: int
     pages: int
     waiting: set[int] = field(default_factory=set)
-
-
-def working_days_between(start: date, end: date) -> int:
-    days, current = 0, start
-    while current < end:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days += 1
-    return days
 
 
 def _parse_date(text: str) -> datetime | None:
@@ -105,6 +99,8 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
         query = query.where(Lead.created_at < _parse_date(filters.until) + timedelta(days=1))
     if filters.youth in ("oui", "non"):
         query = query.where(Lead.youth.is_(filters.youth == "oui"))
+    if filters.suite == "sans_suite":
+        query = query.where(Lead.flagged_at.is_not(None), Lead.status.not_in(CLOSED))
     if filters.q:
         like = f"%{filters.q}%"
         query = query.where(or_(Lead.last_name.ilike(like), Lead.first_name.ilike(like),
@@ -121,7 +117,7 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
         if paged:
             ordered = ordered.offset((current - 1) * page_size).limit(page_size)
         leads = list(session.scalars(ordered))
-    today = (now or datetime.now(timezone.utc)).date()
+    now = now or datetime.now(timezone.utc)
     waiting = {lead.id for lead in leads if lead.status == "nouveau"
-               and working_days_between(lead.created_at.date(), today) > WAITING_WORKING_DAYS}
+               and working_days_between(lead.created_at, now) > WAITING_WORKING_DAYS}
     return Page(leads, total, current, pages, waiting)

@@ -7,6 +7,7 @@ aggregate over a shared session factory.
 - `misunderstood`: messages kept for review;
 - `feedback`: « C'était utile ? » answers;
 - `quality`: satisfaction answers, advisors' orientation reviews, the next step's lead;
+- `followups`: the follow-up loop's messages, the « sans suite » flag, reply addresses;
 - `retention`: erasure (a person's, an advisor's), the erasure log, purge.
 
 Why mixins rather than one attribute per aggregate with delegating methods: every caller
@@ -23,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.leads.db import get_engine, session_factory
 from bot.leads.repository.base import RepositoryBase
 from bot.leads.repository.feedback import FeedbackStore
+from bot.leads.repository.followups import FollowUpStore
 from bot.leads.repository.leads import (
     ASSISTANT,
     LEAD_FIELDS,
@@ -43,6 +45,7 @@ __all__ = ["ASSISTANT", "LEAD_FIELDS", "LeadRepository", "Saved", "confirmation_
 
 
 class LeadRepository(LeadStore, NoteStore, MisunderstoodStore, FeedbackStore, QualityStore,
+                     FollowUpStore,
                      Retention):
     """All of the leads database. Without `sessions`, the database of `settings` (by default
     the environment's: `Settings.from_env()`)."""

@@ -26,7 +26,7 @@ LEAD_FIELDS = (
     "channel", "conversation_id", "first_name", "last_name", "email", "phone", "phone_region",
     "commune", "commune_insee", "on_territory", "structure_name", "legal_form",
     "project_summary", "facts", "offer_id", "alternatives", "confidence", "explanation",
-    "consent_version", "consent_at", "youth", "human_requested",
+    "consent_version", "consent_at", "youth", "human_requested", "reply_address",
 )
 
 
@@ -92,7 +92,7 @@ class LeadStore(RepositoryBase):
                 session.flush()
                 lead.reference = reference_of(lead.id, created_at)
                 session.add(StatusChange(lead=lead, actor=ASSISTANT, from_status=None,
-                                         to_status=statuses.INITIAL,
+                                         to_status=statuses.INITIAL, at=created_at,
                                          comment="Demande de rappel confirmée"))
                 session.commit()
             except IntegrityError:
@@ -105,13 +105,16 @@ class LeadStore(RepositoryBase):
             return Saved(lead.reference, created=True)
 
     def change_status(self, reference: str, target: str, actor: str,
-                      comment: str | None = None) -> Lead:
+                      comment: str | None = None, at: datetime | None = None) -> Lead:
+        """A status change, logged; it is news, so a « sans suite » flag goes (bot/followup)."""
+        at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         with self.sessions() as session:
             lead = self._lead(session, reference)
             statuses.check_transition(lead.status, target)
             session.add(StatusChange(lead=lead, actor=actor, from_status=lead.status,
-                                     to_status=target, comment=comment))
+                                     to_status=target, comment=comment, at=at))
             lead.status = target
+            lead.flagged_at = None
             session.commit()
             return lead
 

@@ -24,6 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import settings as app_settings
+from bot.followup.addresses import REQUEST, ReplyAddresses
 from bot.rasa_ext.channels.limits import (
     BUSY,
     RATE_LIMITED,
@@ -141,6 +142,7 @@ class PlatformInput(InputChannel):
         self.flood = FloodGuard.from_settings(config)
         self.timeout = config.channel_timeout
         self._pseudonym_key = config.pseudonym_key
+        self.addresses = ReplyAddresses(config)
 
     def pseudonym_key(self, token: str) -> str:
         """The key of this channel's pseudonyms: BOUSSOLE_PSEUDONYM_KEY, else the platform's
@@ -267,6 +269,8 @@ class PlatformOutput(OutputChannel):
     """
 
     channel = "platform"
+    reply_address: str | None = None   # where a follow-up can reach this person (subclasses)
+    addresses: ReplyAddresses | None = None   # given by the input channel
 
     def __init__(self, timeout: float = 5.0) -> None:
         self.timeout = timeout   # seconds per call (BOUSSOLE_CHANNEL_TIMEOUT)
@@ -305,5 +309,15 @@ class PlatformOutput(OutputChannel):
         return None
 
     async def send_custom_json(self, recipient_id: str, json_message: dict, **kwargs) -> None:
-        """The widget's offer card data: on a phone the text already says it, with a link."""
+        """The widget's offer card data: on a phone the text already says it, with a link.
+
+        The one custom message acted on: a confirmed lead asking to keep this person's address
+        for its follow-up (bot/followup/addresses.py); nothing is sent to the person."""
+        reference = json_message.get(REQUEST) if isinstance(json_message, dict) else None
+        if reference and self.reply_address and self.addresses is not None:
+            try:
+                await asyncio.to_thread(self.addresses.record, str(reference), recipient_id,
+                                        self.reply_address)
+            except Exception:  # noqa: BLE001 - the conversation goes on; only e-mail is left
+                log.warning("channel %s: reply address not kept", self.channel, exc_info=True)
         return None

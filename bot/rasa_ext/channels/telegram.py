@@ -34,6 +34,7 @@ class TelegramOutput(PlatformOutput):
         super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
         self.chat_id = chat_id
+        self.reply_address = f"telegram:{chat_id}"
 
     async def _send(self, text: str, reply_markup: dict | None = None) -> None:
         parts = split_text(text, TEXT_LIMIT) or [""]
@@ -92,6 +93,7 @@ class TelegramInput(PlatformInput):
                 text = "bonjour"
             text = await as_payload(request, sender, text)
             output = TelegramOutput(token, api_url, chat["id"], self.timeout)
+            output.addresses = self.addresses
             language = (message.get("from") or {}).get("language_code")
             await self.handle(on_new_message, UserMessage(
                 text, output, sender, input_channel=self.name(), metadata={"language": language}))

@@ -45,6 +45,7 @@ class TwilioOutput(PlatformOutput):
         self.endpoint = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.auth = (account_sid, auth_token)
         self.sender, self.recipient = sender, recipient
+        self.reply_address = recipient if recipient.startswith("whatsapp:") else f"sms:{recipient}"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, TEXT_LIMIT):
@@ -86,6 +87,7 @@ class TwilioInput(PlatformInput):
             sender = pseudonym("twilio", address, self.pseudonym_key(token))
             text = await as_payload(request, sender, params.get("Body") or "")
             output = TwilioOutput(sid, token, api_url, our_number, address, self.timeout)
+            output.addresses = self.addresses
             await self.handle(on_new_message, UserMessage(
                 text, output, sender, input_channel=self.name(),
                 metadata={"whatsapp": address.startswith("whatsapp:")}))

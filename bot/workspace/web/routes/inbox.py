@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from bot.leads.export import to_csv
 from bot.leads.inbox import FilterError, Filters, search
+from bot.leads.statuses import CLOSED
 from bot.workspace.web.context import BASE, context_of, organisation_of
 
 
@@ -28,7 +29,7 @@ async def inbox(request: Request) -> Response:
     page = search(context.repository, filters, organisation_of(account))
     query = {k: v for k, v in vars(filters).items() if v and k != "page"}
     return context.render(request, "inbox.html", filters=filters, page=page,
-                          query=urlencode(query))
+                          query=urlencode(query), closed=CLOSED)
 
 
 async def export_csv(request: Request) -> Response:
