@@ -3,6 +3,7 @@
 What they say is a response of domain.yml (picked here, worded there in the person's register)
 or, for the summary, built by `bot.wording`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,11 @@ class ValidateContactForm(FormValidationAction):
         return "validate_contact_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        return required_slots(tracker.get_slot("offer"), tracker.get_slot("stage"),
-                              bool(tracker.get_slot("human_requested")))
+        return required_slots(
+            tracker.get_slot("offer"),
+            tracker.get_slot("stage"),
+            bool(tracker.get_slot("human_requested")),
+        )
 
     def _details(self, tracker: Tracker, field: str) -> dict[str, Any]:
         """Details given in the same message ("Léa Martin, lea@x.org, Firminy"): the field
@@ -68,9 +72,15 @@ class ValidateContactForm(FormValidationAction):
         own = set(CORRECTABLE.get(field, (field,)))
         return {k: v for k, v in found.items() if k in own or not tracker.get_slot(k)}
 
-    def _reask(self, dispatcher: CollectingDispatcher, response: str, slot: str,
-               tracker: Tracker, values: dict | None = None,
-               help_response: str = "utter_form_stop_hint") -> dict[str, Any]:
+    def _reask(
+        self,
+        dispatcher: CollectingDispatcher,
+        response: str,
+        slot: str,
+        tracker: Tracker,
+        values: dict | None = None,
+        help_response: str = "utter_form_stop_hint",
+    ) -> dict[str, Any]:
         """Say what to type instead (a response of domain.yml) and count the failed try (see
         `_tries`); from the second failed try on, also say how to stop without losing
         anything (`help_response`), instead of looping."""
@@ -80,8 +90,9 @@ class ValidateContactForm(FormValidationAction):
             dispatcher.utter_message(response=help_response)
         return {slot: None, "form_retries": retries}
 
-    def _refuse(self, dispatcher: CollectingDispatcher, checked, slot: str,
-                tracker: Tracker) -> dict[str, Any]:
+    def _refuse(
+        self, dispatcher: CollectingDispatcher, checked, slot: str, tracker: Tracker
+    ) -> dict[str, Any]:
         return self._reask(dispatcher, checked.error, slot, tracker, checked.values)
 
     @staticmethod
@@ -95,16 +106,22 @@ class ValidateContactForm(FormValidationAction):
         message = tracker.latest_message
         intent = message.get("intent") or {}
         requested = tracker.get_slot("requested_slot")
-        if requested and is_question(message.get("text") or "", intent.get("name"),
-                                     float(intent.get("confidence") or 0.0)):
+        if requested and is_question(
+            message.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0)
+        ):
             dispatcher.utter_message(response=f"utter_{intent.get('name')}")
             tracker.slots[requested] = None
             events = [SlotSet(requested, None)]
             following = await self.next_requested_slot(dispatcher, tracker, domain)
             return events + ([following] if following else [])
         events = await super().run(dispatcher, tracker, domain)
-        filled = [e for e in events if e.get("event") == "slot" and e.get("name") == requested
-                  and e.get("value") is not None]
+        filled = [
+            e
+            for e in events
+            if e.get("event") == "slot"
+            and e.get("name") == requested
+            and e.get("value") is not None
+        ]
         if filled:
             events.append(SlotSet("form_retries", 0.0))
         return events
@@ -119,15 +136,24 @@ class ValidateContactForm(FormValidationAction):
             single = check_name(text)
             if single.ok and self._tries(tracker) >= 1:
                 # Second try with one word: a first name is enough to call someone back.
-                return {"full_name": single.value, "first_name": single.value,
-                        "last_name": None, "form_retries": 0.0}
+                return {
+                    "full_name": single.value,
+                    "first_name": single.value,
+                    "last_name": None,
+                    "form_retries": 0.0,
+                }
             return self._reask(dispatcher, "utter_invalid_full_name", "full_name", tracker)
         first, last = check_name(parts[0]), check_name(parts[1], "nom")
         for checked in (first, last):
             if not checked.ok:
                 return self._refuse(dispatcher, checked, "full_name", tracker)
-        return {**details, "full_name": f"{first.value} {last.value}",
-                "first_name": first.value, "last_name": last.value, "form_retries": 0.0}
+        return {
+            **details,
+            "full_name": f"{first.value} {last.value}",
+            "first_name": first.value,
+            "last_name": last.value,
+            "form_retries": 0.0,
+        }
 
     def validate_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         details = self._details(tracker, "contact")
@@ -137,12 +163,21 @@ class ValidateContactForm(FormValidationAction):
         checked = check_email(text) if "@" in text else check_phone(text)
         if not checked.ok:
             # The help says why a contact is needed, and how to stop without giving one.
-            return self._reask(dispatcher, checked.error, "contact", tracker, checked.values,
-                               help_response="utter_contact_help")
+            return self._reask(
+                dispatcher,
+                checked.error,
+                "contact",
+                tracker,
+                checked.values,
+                help_response="utter_contact_help",
+            )
         if "@" in text:
             return {"contact": checked.value, "email": checked.value}
-        return {"contact": checked.value, "phone": checked.value,
-                "phone_region": checked.extra["region"]}
+        return {
+            "contact": checked.value,
+            "phone": checked.value,
+            "phone_region": checked.extra["region"],
+        }
 
     def validate_commune(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         checked = check_commune(str(value or ""))
@@ -155,14 +190,18 @@ class ValidateContactForm(FormValidationAction):
             return self._refuse(dispatcher, checked, "commune", tracker)
         if not checked.extra["on_territory"]:
             dispatcher.utter_message(response="utter_commune_off_territory", place=checked.value)
-        return {"commune": checked.value, "commune_insee": checked.extra["insee"],
-                "on_territory": checked.extra["on_territory"]}
+        return {
+            "commune": checked.value,
+            "commune_insee": checked.extra["insee"],
+            "on_territory": checked.extra["on_territory"],
+        }
 
     def validate_structure_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
         if not name or len(name) > 200:
-            return self._reask(dispatcher, "utter_invalid_structure_name", "structure_name",
-                               tracker)
+            return self._reask(
+                dispatcher, "utter_invalid_structure_name", "structure_name", tracker
+            )
         return {"structure_name": name}
 
     def validate_project_summary(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -202,15 +241,25 @@ class ActionSummary(Action):
     def run(self, dispatcher, tracker, domain):
         if tracker.get_slot("consent") != "yes":
             dispatcher.utter_message(response="utter_no_consent")
-            return [SlotSet(s, None) for s in ("consent", "full_name", "first_name",
-                                               "last_name", "contact", "email", "phone")]
+            return [
+                SlotSet(s, None)
+                for s in (
+                    "consent",
+                    "full_name",
+                    "first_name",
+                    "last_name",
+                    "contact",
+                    "email",
+                    "phone",
+                )
+            ]
         message = summary(tracker.current_slot_values(), _register(tracker))
         dispatcher.utter_message(text=message["text"], buttons=message["buttons"])
         return []
 
 
 class ActionCorrect(Action):
-    """"Corriger le nom": forget that field; the form asks it again, then the summary."""
+    """ "Corriger le nom": forget that field; the form asks it again, then the summary."""
 
     def name(self) -> str:
         return "action_correct"
@@ -234,7 +283,7 @@ class ActionSubmitLead(Action):
         if slots.get("consent") != "yes" or not (slots.get("email") or slots.get("phone")):
             dispatcher.utter_message(response="utter_lead_incomplete")
             return []
-        channel = (tracker.get_latest_input_channel() or "rest")
+        channel = tracker.get_latest_input_channel() or "rest"
         draft = lead_draft(tracker.sender_id, _session_started(tracker), slots, channel)
         repository = get_repository()
         result = submit(draft, repository, get_outbox())
@@ -258,10 +307,12 @@ class ActionAskHuman(Action):
     def run(self, dispatcher, tracker, domain):
         # Often the first message ("tu peux me mettre en contact avec quelqu'un ?"): its register
         # is set here, and Rasa renders this turn's response with the slots of before the action.
-        register = register_of(tracker.latest_message.get("text") or "",
-                               tracker.get_slot("register"))
-        dispatcher.utter_message(response="utter_human_callback_tu" if register == "tu"
-                                 else "utter_human_callback")
+        register = register_of(
+            tracker.latest_message.get("text") or "", tracker.get_slot("register")
+        )
+        dispatcher.utter_message(
+            response="utter_human_callback_tu" if register == "tu" else "utter_human_callback"
+        )
         return [SlotSet("register", register), SlotSet("human_requested", True)]
 
 

@@ -1,4 +1,5 @@
 """Irreversible commands (erase my data, start over during a form): ask, then act on a yes."""
+
 from __future__ import annotations
 
 from rasa_sdk import Action, FormValidationAction
@@ -34,8 +35,10 @@ class ActionPrepareCommand(Action):
     def run(self, dispatcher, tracker, domain):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         command = intent if intent in DESTRUCTIVE else "delete_my_data"
-        return [SlotSet("pending_command", command),
-                SlotSet("resume_form", tracker.active_loop.get("name"))]
+        return [
+            SlotSet("pending_command", command),
+            SlotSet("resume_form", tracker.active_loop.get("name")),
+        ]
 
 
 class ActionAskCommandConfirmation(Action):
@@ -46,7 +49,8 @@ class ActionAskCommandConfirmation(Action):
         command = tracker.get_slot("pending_command") or "delete_my_data"
         dispatcher.utter_message(
             text=confirmation_question(command, _references(tracker), _register(tracker)),
-            buttons=confirmation_buttons(command))
+            buttons=confirmation_buttons(command),
+        )
         return []
 
 
@@ -69,20 +73,31 @@ class ActionRunCommand(Action):
     def run(self, dispatcher, tracker, domain):
         command = tracker.get_slot("pending_command")
         register = _register(tracker)
-        done = [SlotSet("pending_command", None), SlotSet("command_confirmation", None),
-                SlotSet("resume_form", None)]
+        done = [
+            SlotSet("pending_command", None),
+            SlotSet("command_confirmation", None),
+            SlotSet("resume_form", None),
+        ]
         if tracker.get_slot("command_confirmation") == "yes" and command == "delete_my_data":
-            leads = erase_conversation(tracker.sender_id, url=get_settings().trackers_url,
-                                       channel=tracker.get_latest_input_channel() or "rest")
+            leads = erase_conversation(
+                tracker.sender_id,
+                url=get_settings().trackers_url,
+                channel=tracker.get_latest_input_channel() or "rest",
+            )
             dispatcher.utter_message(text=erased_message(leads, register))
             return [Restarted()]
         if tracker.get_slot("command_confirmation") == "yes" and command == "restart":
             dispatcher.utter_message(response="utter_restart")
             return [Restarted()]
         resume = tracker.get_slot("resume_form")
-        dispatcher.utter_message(text=kept_message(command or "delete_my_data",
-                                                   _references(tracker), register,
-                                                   resumed_form=bool(resume)))
+        dispatcher.utter_message(
+            text=kept_message(
+                command or "delete_my_data",
+                _references(tracker),
+                register,
+                resumed_form=bool(resume),
+            )
+        )
         if resume:
             return done + [FollowupAction(resume)]
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
@@ -100,8 +115,12 @@ class ActionRestart(Action):
     def run(self, dispatcher, tracker, domain):
         form = tracker.active_loop.get("name")
         if form and form != "confirm_command_form":
-            return [SlotSet("pending_command", "restart"), SlotSet("resume_form", form),
-                    ActiveLoop(None),
-                    SlotSet("requested_slot", None), FollowupAction("confirm_command_form")]
+            return [
+                SlotSet("pending_command", "restart"),
+                SlotSet("resume_form", form),
+                ActiveLoop(None),
+                SlotSet("requested_slot", None),
+                FollowupAction("confirm_command_form"),
+            ]
         dispatcher.utter_message(response="utter_restart")
         return [Restarted()]

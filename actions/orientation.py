@@ -1,5 +1,6 @@
 """Orientation actions: read the tracker, ask `bot.orientation.routing`, say what
 `bot.wording` renders."""
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,11 @@ def _compact(tracker: Tracker) -> bool:
 
 def _utter(dispatcher: CollectingDispatcher, messages: list[dict]) -> None:
     for message in messages:
-        dispatcher.utter_message(text=message.get("text"), buttons=message.get("buttons"),
-                                 json_message=message.get("custom"))
+        dispatcher.utter_message(
+            text=message.get("text"),
+            buttons=message.get("buttons"),
+            json_message=message.get("custom"),
+        )
 
 
 def _unusable(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -56,9 +60,14 @@ def _remember(orientation: Orientation, ranking: list, register: str) -> list[di
         SlotSet("register", register),
         SlotSet("offer", orientation.offer.id if orientation.offer else None),
         SlotSet("pending_question", orientation.next_question),
-        SlotSet("last_orientation", {"ranking": ranking,
-                                     "offer": orientation.offer.id if orientation.offer else None,
-                                     "rule": orientation.rule}),
+        SlotSet(
+            "last_orientation",
+            {
+                "ranking": ranking,
+                "offer": orientation.offer.id if orientation.offer else None,
+                "rule": orientation.rule,
+            },
+        ),
         SlotSet("misunderstood_count", 0.0),
     ]
 
@@ -103,13 +112,16 @@ class ActionOrient(Action):
         if not messages:
             dispatcher.utter_message(response="utter_please_rephrase")
         _utter(dispatcher, messages)
-        ranking = [[name, conf] for name, conf in facts.ranking] if intent not in ANSWER_INTENTS \
+        ranking = (
+            [[name, conf] for name, conf in facts.ranking]
+            if intent not in ANSWER_INTENTS
             else (tracker.get_slot("last_orientation") or {}).get("ranking", [])
+        )
         return events + _remember(orientation, ranking, register)
 
 
 class ActionReorient(Action):
-    """"Ce n'est pas ça": set the offer aside and propose the next best, or ask."""
+    """ "Ce n'est pas ça": set the offer aside and propose the next best, or ask."""
 
     def name(self) -> str:
         return "action_reorient"
@@ -124,15 +136,21 @@ class ActionReorient(Action):
         answers = {s: tracker.get_slot(s) for s in ANSWER_SLOTS if tracker.get_slot(s)}
         answers.pop("disambiguate", None)
         ranking = last.get("ranking") or []
-        parse = {"text": "", "intent": {"name": ranking[0][0] if ranking else None,
-                                        "confidence": ranking[0][1] if ranking else 0.0},
-                 "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+        parse = {
+            "text": "",
+            "intent": {
+                "name": ranking[0][0] if ranking else None,
+                "confidence": ranking[0][1] if ranking else 0.0,
+            },
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+        }
         facts = facts_from_parse(parse, answers, rejected, register)
         orientation = reorient(facts)
         dispatcher.utter_message(text=look_elsewhere(register))
         _utter(dispatcher, orientation_messages(orientation, register, _compact(tracker)))
-        return [SlotSet("rejected_offers", rejected), SlotSet("disambiguate", None)] + \
-            _remember(orientation, ranking, register)
+        return [SlotSet("rejected_offers", rejected), SlotSet("disambiguate", None)] + _remember(
+            orientation, ranking, register
+        )
 
 
 def _keep_for_review(tracker: Tracker) -> None:
@@ -145,10 +163,14 @@ def _keep_for_review(tracker: Tracker) -> None:
     try:
         offer = get_catalogue().offers.get(str(tracker.get_slot("offer") or ""))
         get_repository().record_misunderstood(
-            tracker.sender_id, message.get("text") or "",
-            [{"name": r.get("name"), "confidence": r.get("confidence")}
-             for r in message.get("intent_ranking") or []],
-            organisation_id=offer.organisation if offer else None)
+            tracker.sender_id,
+            message.get("text") or "",
+            [
+                {"name": r.get("name"), "confidence": r.get("confidence")}
+                for r in message.get("intent_ranking") or []
+            ],
+            organisation_id=offer.organisation if offer else None,
+        )
     except Exception:  # noqa: BLE001 - never break the conversation for a review queue
         logging.getLogger(__name__).warning("misunderstood message not kept", exc_info=True)
 

@@ -8,6 +8,7 @@ time per message of the dev set served one by one (what a turn does), with the r
 
     .venv/bin/python bench/count_vectors.py
 """
+
 from __future__ import annotations
 
 import json
@@ -46,9 +47,12 @@ def _messages(texts: list[str]) -> list[Message]:
 
 def _fitted(cls, config: dict, folder: Path, data):
     (folder / cls.__name__).mkdir(parents=True, exist_ok=True)
-    featurizer = cls.create({**cls.get_default_config(), **config},
-                            LocalModelStorage(folder / cls.__name__), Resource(cls.__name__),
-                            ExecutionContext(GraphSchema({}), "bench"))
+    featurizer = cls.create(
+        {**cls.get_default_config(), **config},
+        LocalModelStorage(folder / cls.__name__),
+        Resource(cls.__name__),
+        ExecutionContext(GraphSchema({}), "bench"),
+    )
     featurizer.train(data)
     return featurizer
 
@@ -59,8 +63,9 @@ def main() -> None:
     training_texts = [m.get(TEXT) for m in data.training_examples]
     with open(ROOT / "tests/data/orient_dev.jsonl", encoding="utf-8") as dev:
         dev_texts = [json.loads(line)["text"] for line in dev]
-    print(f"{len(training_texts)} exemples d'entraînement, "
-          f"{len(dev_texts)} messages du jeu de dév.")
+    print(
+        f"{len(training_texts)} exemples d'entraînement, {len(dev_texts)} messages du jeu de dév."
+    )
     with tempfile.TemporaryDirectory() as folder:
         for label, config in CONFIGS.items():
             figures = {}
@@ -77,9 +82,11 @@ def main() -> None:
                     per_message.append((time.process_time() - started) * 1000)
                 figures[cls] = (whole, statistics.median(per_message))
             (rasa_whole, rasa_one), (ours_whole, ours_one) = figures.values()
-            print(f"{label:>14} : entraînement {rasa_whole:5.1f} s → {ours_whole:5.1f} s "
-                  f"({ours_whole / rasa_whole:.2f} ×) ; par message {rasa_one:.3f} ms → "
-                  f"{ours_one:.3f} ms ({ours_one / rasa_one:.2f} ×)")
+            print(
+                f"{label:>14} : entraînement {rasa_whole:5.1f} s → {ours_whole:5.1f} s "
+                f"({ours_whole / rasa_whole:.2f} ×) ; par message {rasa_one:.3f} ms → "
+                f"{ours_one:.3f} ms ({ours_one / rasa_one:.2f} ×)"
+            )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ With --cli, also times the command itself, `python -m bot orient --jsonl FILE --
 set repeated: its own throughput figure (after the model load) and the wall time, load included.
 Prints figures; asserts nothing (see docs/performance.md for the recorded ones).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,14 +57,23 @@ def cli(texts: list[str]) -> None:
         f.writelines(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts)
         f.flush()
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "bot", "orient", "--jsonl", f.name,
-                               "--stats"], cwd=settings.ROOT, capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "orient", "--jsonl", f.name, "--stats"],
+            cwd=settings.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - started
-    stats = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in done.stderr.splitlines()
-             if "textes/s" in line]
-    print(f"bot orient --jsonl ({len(texts)} texts): {stats[-1] if stats else '?'}; "
-          f"whole command {wall:.1f} s, model load included")
+    stats = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line)
+        for line in done.stderr.splitlines()
+        if "textes/s" in line
+    ]
+    print(
+        f"bot orient --jsonl ({len(texts)} texts): {stats[-1] if stats else '?'}; "
+        f"whole command {wall:.1f} s, model load included"
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Shared by bench/load.py and bench/profile_turns.py. Each server runs on its own ports with its
 own SQLite files in a temporary folder, so a benchmark never touches var/ or models/boussole.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,24 +54,39 @@ class Servers(LocalServers):
     Embedded runs as many Rasa workers as `python -m bot serve` would (BOUSSOLE_RASA_WORKERS,
     else one per core, at most two); the floor, one process."""
 
-    def __init__(self, kind: str, port: int, actions_port: int | None = None,
-                 tracker: str = "sqlite", timings: str | None = None, wins: str = ""):
+    def __init__(
+        self,
+        kind: str,
+        port: int,
+        actions_port: int | None = None,
+        tracker: str = "sqlite",
+        timings: str | None = None,
+        wins: str = "",
+    ):
         tmp = Path(tempfile.mkdtemp(prefix=f"boussole-bench-{kind}-"))
         if wins and not timings:
             timings = str(tmp / "timings")
-        process_env = {name: {"BOUSSOLE_TIMINGS": f"{timings}.{name}.json"}
-                       for name in ("rasa", "actions")} if timings else None
+        process_env = (
+            {name: {"BOUSSOLE_TIMINGS": f"{timings}.{name}.json"} for name in ("rasa", "actions")}
+            if timings
+            else None
+        )
         embedded = kind == "embedded"
         super().__init__(
-            tmp, Ports(port, actions_port if embedded else None),
+            tmp,
+            Ports(port, actions_port if embedded else None),
             database_url=f"sqlite:///{tmp / 'leads.db'}",
             tracker_db=tmp / "tracker.db" if tracker == "sqlite" else None,
             model=settings.MODEL_FILE if embedded else BARE_MODEL,
-            env={"TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
-                 "BOUSSOLE_OUTBOX": str(tmp / "outbox"), "BOUSSOLE_BENCH_WINS": wins},
+            env={
+                "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
+                "BOUSSOLE_OUTBOX": str(tmp / "outbox"),
+                "BOUSSOLE_BENCH_WINS": wins,
+            },
             process_env=process_env,
             launcher=[sys.executable, str(BENCH / "timed_rasa.py")] if timings else None,
-            rasa_workers=settings.Settings.from_env().serve_workers if embedded else 1)
+            rasa_workers=settings.Settings.from_env().serve_workers if embedded else 1,
+        )
         self.kind, self.tmp = kind, tmp
         self.start()
 
@@ -84,17 +100,37 @@ class Servers(LocalServers):
 
 def train_bare(force: bool = False) -> float | None:
     """Trains the bare floor model into var/bench/bare.tar.gz; returns seconds, None if kept."""
-    if BARE_MODEL.exists() and not force and all(
-            f.stat().st_mtime < BARE_MODEL.stat().st_mtime for f in BARE_DIR.rglob("*.yml")):
+    if (
+        BARE_MODEL.exists()
+        and not force
+        and all(f.stat().st_mtime < BARE_MODEL.stat().st_mtime for f in BARE_DIR.rglob("*.yml"))
+    ):
         return None
     BARE_MODEL.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(BARE_DIR / "config.yml"),
-                    "--domain", str(BARE_DIR / "domain.yml"), "--data", str(BARE_DIR / "data"),
-                    "--out", str(BARE_MODEL.parent), "--fixed-model-name", "bare"],
-                   cwd=BARE_MODEL.parent, env=ENV, check=True,
-                   stdout=open(BARE_MODEL.parent / "train.log", "wb"),
-                   stderr=subprocess.STDOUT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            str(BARE_DIR / "config.yml"),
+            "--domain",
+            str(BARE_DIR / "domain.yml"),
+            "--data",
+            str(BARE_DIR / "data"),
+            "--out",
+            str(BARE_MODEL.parent),
+            "--fixed-model-name",
+            "bare",
+        ],
+        cwd=BARE_MODEL.parent,
+        env=ENV,
+        check=True,
+        stdout=open(BARE_MODEL.parent / "train.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     return time.perf_counter() - started
 
 
@@ -104,31 +140,49 @@ def main() -> None:
     import signal
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("kinds", nargs="+",
-                        choices=["embedded", "embedded-wins", "bare", "bare-sqlite"])
-    parser.add_argument("--wins", default="schema,sqlite",
-                        help="what-if patches of embedded-wins (see bench/timed_rasa.py)")
-    parser.add_argument("--timed", action="store_true",
-                        help="wrap the servers with bench/timed_rasa.py's stage timers "
-                             "(totals in $BOUSSOLE_TIMINGS-KIND.rasa.json/.actions.json)")
+    parser.add_argument(
+        "kinds", nargs="+", choices=["embedded", "embedded-wins", "bare", "bare-sqlite"]
+    )
+    parser.add_argument(
+        "--wins",
+        default="schema,sqlite",
+        help="what-if patches of embedded-wins (see bench/timed_rasa.py)",
+    )
+    parser.add_argument(
+        "--timed",
+        action="store_true",
+        help="wrap the servers with bench/timed_rasa.py's stage timers "
+        "(totals in $BOUSSOLE_TIMINGS-KIND.rasa.json/.actions.json)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    ports = {"embedded": (5205, 5255), "embedded-wins": (5505, 5555), "bare": (5305, None),
-             "bare-sqlite": (5405, None)}
+    ports = {
+        "embedded": (5205, 5255),
+        "embedded-wins": (5505, 5555),
+        "bare": (5305, None),
+        "bare-sqlite": (5405, None),
+    }
     out = os.environ.get("BOUSSOLE_TIMINGS", "/tmp/boussole-timings")
     servers = []
     try:
         for kind in args.kinds:
             if kind.startswith("bare"):
                 train_bare()
-            s = Servers("bare" if kind.startswith("bare") else "embedded", ports[kind][0],
-                        ports[kind][1], tracker="memory" if kind == "bare" else "sqlite",
-                        timings=f"{out}-{kind}" if args.timed else None,
-                        wins=args.wins if kind == "embedded-wins" else "")
+            s = Servers(
+                "bare" if kind.startswith("bare") else "embedded",
+                ports[kind][0],
+                ports[kind][1],
+                tracker="memory" if kind == "bare" else "sqlite",
+                timings=f"{out}-{kind}" if args.timed else None,
+                wins=args.wins if kind == "embedded-wins" else "",
+            )
             servers.append(s)
         for s in servers:
-            print(f"{s.kind} {s.url} answers after {s.wait():.1f} s (logs in {s.tmp}); "
-                  f"pids {({k: p.pid for k, p in s.processes.items()})}", flush=True)
+            print(
+                f"{s.kind} {s.url} answers after {s.wait():.1f} s (logs in {s.tmp}); "
+                f"pids { ({k: p.pid for k, p in s.processes.items()}) }",
+                flush=True,
+            )
         while all(p.poll() is None for s in servers for p in s.processes.values()):
             time.sleep(1)
     finally:

@@ -9,6 +9,7 @@ the milliseconds and calls of each stage (difference of the timers before and af
 With one conversation at a time the wall times add up; under concurrent load they include
 waiting for the event loop (the tracker store and the policies block it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,16 @@ import load  # noqa: E402
 
 from bot import settings  # noqa: E402
 
-SERVERS = {"embedded": ("http://127.0.0.1:5205", True), "bare": ("http://127.0.0.1:5305", False),
-           "bare-sqlite": ("http://127.0.0.1:5405", False),
-           "embedded-wins": ("http://127.0.0.1:5505", True)}
+SERVERS = {
+    "embedded": ("http://127.0.0.1:5205", True),
+    "bare": ("http://127.0.0.1:5305", False),
+    "bare-sqlite": ("http://127.0.0.1:5405", False),
+    "embedded-wins": ("http://127.0.0.1:5505", True),
+}
 
 
 def snapshot(path: Path) -> dict:
-    time.sleep(1.2)   # the timers are written at most once a second
+    time.sleep(1.2)  # the timers are written at most once a second
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -38,8 +42,11 @@ def snapshot(path: Path) -> dict:
 
 
 def delta(after: dict, before: dict) -> dict:
-    return {k: {f: v[f] - before.get(k, {}).get(f, 0) for f in v} for k, v in after.items()
-            if v["count"] - before.get(k, {}).get("count", 0) > 0}
+    return {
+        k: {f: v[f] - before.get(k, {}).get(f, 0) for f in v}
+        for k, v in after.items()
+        if v["count"] - before.get(k, {}).get("count", 0) > 0
+    }
 
 
 def main() -> None:
@@ -68,14 +75,17 @@ def main() -> None:
         print(f"\n== {kind} ({url}) ==\n{load.line(result, None)}")
         if not turns:
             continue
-        print(f"  per turn ({turns:.0f} turns handled), "
-              "wall ms / CPU ms of the Rasa process, calls:")
+        print(
+            f"  per turn ({turns:.0f} turns handled), wall ms / CPU ms of the Rasa process, calls:"
+        )
         for i, d in enumerate(delta(a, b) for a, b in zip(after, before, strict=False)):
             if i:
                 print("  action server process (wall ms, CPU ms, calls per turn):")
             for name, v in sorted(d.items(), key=lambda kv: -kv[1]["wall_s"]):
-                print(f"    {name:<62} {1000 * v['wall_s'] / turns:7.1f} ms "
-                      f"{1000 * v['cpu_s'] / turns:7.1f} ms  {v['count'] / turns:5.2f}")
+                print(
+                    f"    {name:<62} {1000 * v['wall_s'] / turns:7.1f} ms "
+                    f"{1000 * v['cpu_s'] / turns:7.1f} ms  {v['count'] / turns:5.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ are the same.
 
     .venv/bin/python bench/spacy_components.py [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,13 +52,16 @@ def main() -> None:
         "whole pipeline": spacy.load("fr_core_news_sm"),
         "Rasa's SpacyNLP (parser disabled)": spacy.load("fr_core_news_sm", disable=["parser"]),
         "Boussole (parser and NER excluded)": spacy.load(
-            "fr_core_news_sm", exclude=list(UNREAD_SPACY_COMPONENTS)),
+            "fr_core_news_sm", exclude=list(UNREAD_SPACY_COMPONENTS)
+        ),
     }
-    for nlp in variants.values():   # warm-up
+    for nlp in variants.values():  # warm-up
         for text in texts[:20]:
             nlp(text)
-    print(f"machine: {os.cpu_count()} CPU, load average {os.getloadavg()[0]:.2f}; "
-          f"{len(texts)} dev-set texts × {args.repeat}, CPU time per text")
+    print(
+        f"machine: {os.cpu_count()} CPU, load average {os.getloadavg()[0]:.2f}; "
+        f"{len(texts)} dev-set texts × {args.repeat}, CPU time per text"
+    )
     baseline = None
     for name, nlp in variants.items():
         p50, p95 = _cpu_ms_per_text(nlp, texts, args.repeat)
@@ -65,11 +69,15 @@ def main() -> None:
             baseline = p50
         ratio = f"  ({p50 / baseline:.2f} × Rasa's)" if baseline else ""
         print(f"{name:38s} p50 {p50:5.2f} ms  p95 {p95:5.2f} ms{ratio}")
-    rasa, ours = (variants["Rasa's SpacyNLP (parser disabled)"],
-                  variants["Boussole (parser and NER excluded)"])
+    rasa, ours = (
+        variants["Rasa's SpacyNLP (parser disabled)"],
+        variants["Boussole (parser and NER excluded)"],
+    )
     same = sum(
         [t.lemma_ for t in rasa(x)] == [t.lemma_ for t in ours(x)]
-        and np.allclose(rasa(x).vector, ours(x).vector) for x in texts)
+        and np.allclose(rasa(x).vector, ours(x).vector)
+        for x in texts
+    )
     print(f"same lemmas and vectors as Rasa's loading: {same} / {len(texts)} texts")
 
 

@@ -13,6 +13,7 @@ Totals are written as JSON to $BOUSSOLE_TIMINGS (rewritten at most once a second
 Usage: python bench/timed_rasa.py rasa run …
    or: python bench/timed_rasa.py rasa_sdk --actions …
 """
+
 from __future__ import annotations
 
 import atexit
@@ -25,7 +26,7 @@ import time
 from collections import defaultdict
 
 OUT = os.environ.get("BOUSSOLE_TIMINGS", "/tmp/boussole-timings.json")
-stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])   # count, wall s, cpu s
+stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # count, wall s, cpu s
 _last_dump = [0.0]
 
 
@@ -34,8 +35,11 @@ def dump(force: bool = False) -> None:
     if force or now - _last_dump[0] > 1:
         _last_dump[0] = now
         with open(OUT + ".tmp", "w") as f:
-            json.dump({k: {"count": v[0], "wall_s": v[1], "cpu_s": v[2]}
-                       for k, v in stats.items()}, f, indent=1)
+            json.dump(
+                {k: {"count": v[0], "wall_s": v[1], "cpu_s": v[2]} for k, v in stats.items()},
+                f,
+                indent=1,
+            )
         os.replace(OUT + ".tmp", OUT)
 
 
@@ -58,6 +62,7 @@ def timed(owner, attribute: str, name=None) -> None:
         return label(*args, **kwargs) if callable(label) else label
 
     if inspect.iscoroutinefunction(original):
+
         @functools.wraps(original)
         async def wrapper(*args, **kwargs):
             t0, c0 = time.perf_counter(), time.thread_time()
@@ -70,6 +75,7 @@ def timed(owner, attribute: str, name=None) -> None:
                 if key(args, kwargs) == "turn (handle_message)":
                     dump()
     else:
+
         @functools.wraps(original)
         def wrapper(*args, **kwargs):
             t0, c0 = time.perf_counter(), time.thread_time()
@@ -77,6 +83,7 @@ def timed(owner, attribute: str, name=None) -> None:
                 return original(*args, **kwargs)
             finally:
                 record(key(args, kwargs), time.perf_counter() - t0, time.thread_time() - c0)
+
     setattr(owner, attribute, wrapper)
 
 
@@ -105,17 +112,21 @@ def patch_rasa() -> None:
     timed(MessageProcessor, "run_action_extract_slots", "slot extraction (action_extract_slots)")
     timed(MessageProcessor, "_predict_next_with_tracker", "policies (one prediction)")
     timed(MessageProcessor, "_run_action", action_kind)
-    timed(action.RemoteAction, "_action_call_format",
-          "  building the action server request (tracker + domain)")
+    timed(
+        action.RemoteAction,
+        "_action_call_format",
+        "  building the action server request (tracker + domain)",
+    )
     timed(action.RemoteAction, "run", "  custom action HTTP round trip (RemoteAction.run)")
     timed(forms.FormAction, "run", "  form action (FormAction.run, validation call included)")
-    timed(tracker_store.SQLTrackerStore, "_retrieve",
-          "tracker store read + replay (SQLTrackerStore)")
+    timed(
+        tracker_store.SQLTrackerStore, "_retrieve", "tracker store read + replay (SQLTrackerStore)"
+    )
     timed(tracker_store.SQLTrackerStore, "save", "tracker store write (SQLTrackerStore.save)")
-    timed(tracker_store.InMemoryTrackerStore, "retrieve",
-          "tracker store read + replay (in memory)")
+    timed(tracker_store.InMemoryTrackerStore, "retrieve", "tracker store read + replay (in memory)")
     timed(tracker_store.InMemoryTrackerStore, "save", "tracker store write (in memory)")
     from rasa.shared.core.trackers import DialogueStateTracker
+
     timed(DialogueStateTracker, "current_state", "  tracker.current_state (serialising events)")
 
 
@@ -143,11 +154,14 @@ def apply_wins(wins: set[str]) -> None:
         def init(self, *args, **kwargs):
             original(self, *args, **kwargs)
             if self.engine.dialect.name == "sqlite":
+
                 @sqlalchemy.event.listens_for(self.engine, "connect")
                 def pragmas(connection, _record):
                     connection.execute("PRAGMA journal_mode=WAL")
                     connection.execute("PRAGMA synchronous=NORMAL")
-                self.engine.dispose()   # reconnect with the pragmas
+
+                self.engine.dispose()  # reconnect with the pragmas
+
         tracker_store.SQLTrackerStore.__init__ = init
 
 
@@ -165,6 +179,7 @@ def patch_sdk() -> None:
             return await original(self, action_call)
         finally:
             dump()
+
     ActionExecutor.run = run_and_dump
 
 

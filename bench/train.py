@@ -10,6 +10,7 @@ and their ratio, with the load average. The two models give the same answers
 
     .venv/bin/python bench/train.py [--only boussole|stock]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,11 +29,33 @@ OURS = "bot.orientation.nlu_components.TokenCountVectorsFeaturizer"
 def _train(config: Path, out: Path, env: dict) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(config),
-                    "--domain", "domain.yml", "--data", "data/nlu", "data/rules", "data/stories",
-                    "--out", str(out), "--fixed-model-name", config.stem, "--force",
-                    "--skip-validation"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data/nlu",
+            "data/rules",
+            "data/stories",
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            config.stem,
+            "--force",
+            "--skip-validation",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -48,20 +71,27 @@ def main() -> None:
         folder = Path(folder)
         stock = folder / "stock.yml"
         stock.write_text((ROOT / "config.yml").read_text().replace(OURS, "CountVectorsFeaturizer"))
-        runs = {"boussole": (ROOT / "config.yml", dict(base, RASA_MAX_CACHE_SIZE="0")),
-                "stock": (stock, dict(base, RASA_CACHE_DIRECTORY=str(folder / "cache")))}
+        runs = {
+            "boussole": (ROOT / "config.yml", dict(base, RASA_MAX_CACHE_SIZE="0")),
+            "stock": (stock, dict(base, RASA_CACHE_DIRECTORY=str(folder / "cache"))),
+        }
         for name, (config, env) in runs.items():
             if args.only and name != args.only:
                 continue
             load = os.getloadavg()[0]
             wall, cpu = _train(config, folder, env)
             results[name] = (wall, cpu)
-            print(f"{name:>9} : {wall:6.1f} s écoulées, {cpu:6.1f} s de CPU "
-                  f"(charge moyenne au départ {load:.2f})", flush=True)
+            print(
+                f"{name:>9} : {wall:6.1f} s écoulées, {cpu:6.1f} s de CPU "
+                f"(charge moyenne au départ {load:.2f})",
+                flush=True,
+            )
     if len(results) == 2:
         (wall, cpu), (stock_wall, stock_cpu) = results["boussole"], results["stock"]
-        print(f"   rapport : {wall / stock_wall:.2f} × le temps écoulé, "
-              f"{cpu / stock_cpu:.2f} × le CPU de l'entraînement Rasa d'origine")
+        print(
+            f"   rapport : {wall / stock_wall:.2f} × le temps écoulé, "
+            f"{cpu / stock_cpu:.2f} × le CPU de l'entraînement Rasa d'origine"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Command line: `python -m bot <command>` (orient, evaluate, chat, train, check, web, cluster…)."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,16 +36,18 @@ def cmd_orient(args) -> int:
                 text = None
             if not isinstance(text, str):
                 result = orienter.orient("")
-                result["explanation"] = (f"ligne {number} : objet JSON avec un champ « text » "
-                                         f"attendu")
+                result["explanation"] = (
+                    f"ligne {number} : objet JSON avec un champ « text » attendu"
+                )
                 _print_json(result)
             else:
                 _print_json(orienter.orient(text))
             count += 1
     elapsed = time.perf_counter() - started
     if args.stats:
-        print(f"{count} textes en {elapsed:.2f} s : {count / elapsed:.1f} textes/s",
-              file=sys.stderr)
+        print(
+            f"{count} textes en {elapsed:.2f} s : {count / elapsed:.1f} textes/s", file=sys.stderr
+        )
     return 0
 
 
@@ -56,15 +59,20 @@ def cmd_evaluate(args) -> int:
     if args.file:
         reports = {args.file: evaluate(args.file, orienter)}
     else:
-        reports = {"Jeu de développement (tests/data/orient_dev.jsonl)":
-                   evaluate(settings.DEV_SET, orienter),
-                   "Jeu aveugle (tests/data/blind/)": evaluate(orienter=orienter,
-                                                               rows=blind_set())}
+        reports = {
+            "Jeu de développement (tests/data/orient_dev.jsonl)": evaluate(
+                settings.DEV_SET, orienter
+            ),
+            "Jeu aveugle (tests/data/blind/)": evaluate(orienter=orienter, rows=blind_set()),
+        }
     if args.json:
         _print_json(reports)
     else:
-        print("\n\n".join(format_report(r, show_errors=args.errors, title=t)
-                           for t, r in reports.items()))
+        print(
+            "\n\n".join(
+                format_report(r, show_errors=args.errors, title=t) for t, r in reports.items()
+            )
+        )
     return 0
 
 
@@ -80,9 +88,11 @@ def cmd_check(args) -> int:
     from bot.orientation.territory import get_territory
 
     load_questions()
-    print(f"Catalogue valide : {len(catalogue.offers)} offres, "
-          f"{len(catalogue.organisations)} organisations ; "
-          f"territoire : {len(get_territory().communes)} communes.")
+    print(
+        f"Catalogue valide : {len(catalogue.offers)} offres, "
+        f"{len(catalogue.organisations)} organisations ; "
+        f"territoire : {len(get_territory().communes)} communes."
+    )
     return 0
 
 
@@ -112,8 +122,10 @@ def cmd_leads(args) -> int:
     if args.action == "flush":
         outbox = get_outbox()
         written = outbox.drain(repository)
-        print(f"{written} demande(s) en attente enregistrée(s) ; "
-              f"{len(outbox.pending())} toujours en attente.")
+        print(
+            f"{written} demande(s) en attente enregistrée(s) ; "
+            f"{len(outbox.pending())} toujours en attente."
+        )
         return 0
     leads = repository.list(text=args.search)
     if args.action == "list":
@@ -141,10 +153,11 @@ def cmd_purge(args) -> int:
     from bot.workspace.privacy import purge_tracker_events
 
     removed = _repository().purge(args.older_than)
-    events = purge_tracker_events(args.older_than.total_seconds(),
-                                  url=get_settings().trackers_url)
-    print(f"{removed} demande(s) et {events} événement(s) de conversation supprimés "
-          f"(plus anciens que {args.older_than.days} jours).")
+    events = purge_tracker_events(args.older_than.total_seconds(), url=get_settings().trackers_url)
+    print(
+        f"{removed} demande(s) et {events} événement(s) de conversation supprimés "
+        f"(plus anciens que {args.older_than.days} jours)."
+    )
     return 0
 
 
@@ -159,8 +172,9 @@ def parse_moment(text: str):
     try:
         moment = datetime.fromisoformat(text + ("T10:00" if len(text) == 10 else ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas une date ISO "
-                                         f"(2026-04-07 ou 2026-04-07T10:00)") from None
+        raise argparse.ArgumentTypeError(
+            f"« {text} » n'est pas une date ISO (2026-04-07 ou 2026-04-07T10:00)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
 
 
@@ -238,22 +252,31 @@ def cmd_web(args) -> int:
     config = Settings.from_env()
     json_logs = False
     from bot.ops.logs import configure, json_logs_wanted
+
     if json_logs_wanted():
         configure("web")
         json_logs = True
     if not any(a.role == "admin" for a in Advisors(_repository()).list()):
-        print("Aucun compte administrateur : créez-en un avec\n"
-              "  .venv/bin/python -m bot advisors add --email E --name N --org sem-ess "
-              "--role admin", file=sys.stderr)
+        print(
+            "Aucun compte administrateur : créez-en un avec\n"
+            "  .venv/bin/python -m bot advisors add --email E --name N --org sem-ess "
+            "--role admin",
+            file=sys.stderr,
+        )
     # JSON logs (production): no access log from uvicorn — its lines carry query strings, where
     # a search for a name would end up; nginx logs paths without them.
     # X-Forwarded-For is read from the proxies of BOUSSOLE_TRUSTED_PROXIES only (none by
     # default), by uvicorn and by the app alike.
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=bool(config.trusted_proxies),
-                forwarded_allow_ips=config.trusted_proxies or None,
-                timeout_graceful_shutdown=20,
-                **({"log_config": None, "access_log": False} if json_logs else {}))
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        proxy_headers=bool(config.trusted_proxies),
+        forwarded_allow_ips=config.trusted_proxies or None,
+        timeout_graceful_shutdown=20,
+        **({"log_config": None, "access_log": False} if json_logs else {}),
+    )
     return 0
 
 
@@ -271,7 +294,7 @@ def cmd_deploy(args) -> int:
 
     try:
         endpoints, credentials = deploy.write(Path(args.out), Settings.from_env())
-    except (deploy.DeployError, ValueError) as exc:   # ValueError: a malformed number, named
+    except (deploy.DeployError, ValueError) as exc:  # ValueError: a malformed number, named
         print(f"Erreur de configuration : {exc}", file=sys.stderr)
         return 2
     print(f"écrit : {endpoints} et {credentials}")
@@ -291,19 +314,22 @@ def cmd_chat(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot",
-                                     description="Boussole ESS — assistant d'orientation ESS")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Boussole ESS — assistant d'orientation ESS"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("orient", help="orienter un texte (JSON sur la sortie)")
     p.add_argument("text", nargs="*", help="le texte à orienter")
-    p.add_argument("--jsonl", metavar="FICHIER",
-                   help="lire des lignes {\"text\": …} (« - » : entrée standard)")
+    p.add_argument(
+        "--jsonl", metavar="FICHIER", help='lire des lignes {"text": …} (« - » : entrée standard)'
+    )
     p.add_argument("--stats", action="store_true", help="débit sur la sortie d'erreur")
     p.set_defaults(func=cmd_orient)
 
-    p = sub.add_parser("evaluate", help="qualité d'orientation : jeu de développement et jeu "
-                                        "aveugle")
+    p = sub.add_parser(
+        "evaluate", help="qualité d'orientation : jeu de développement et jeu aveugle"
+    )
     p.add_argument("--file", help="un seul jeu (JSONL) au lieu des deux")
     p.add_argument("--json", action="store_true")
     p.add_argument("--errors", action="store_true", help="lister les messages mal orientés")
@@ -328,20 +354,35 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_leads)
 
     p = sub.add_parser("purge", help="supprimer les demandes et conversations anciennes")
-    p.add_argument("--older-than", type=parse_duration, required=True, metavar="DURÉE",
-                   help="par exemple 365d")
+    p.add_argument(
+        "--older-than", type=parse_duration, required=True, metavar="DURÉE", help="par exemple 365d"
+    )
     p.set_defaults(func=cmd_purge)
 
-    p = sub.add_parser("follow-up", help="suivi après la conversation : messages aux personnes, "
-                                         "rappels aux conseiller·ères (toutes les 15 minutes)")
-    p.add_argument("action", choices=["run", "withdraw"],
-                   help="run : envoyer ce qui est dû ; withdraw : ne plus contacter une personne")
+    p = sub.add_parser(
+        "follow-up",
+        help="suivi après la conversation : messages aux personnes, "
+        "rappels aux conseiller·ères (toutes les 15 minutes)",
+    )
+    p.add_argument(
+        "action",
+        choices=["run", "withdraw"],
+        help="run : envoyer ce qui est dû ; withdraw : ne plus contacter une personne",
+    )
     p.add_argument("reference", nargs="?", help="withdraw : la référence de la demande")
-    p.add_argument("--now", type=parse_moment, default=None, metavar="DATE-ISO",
-                   help="l'heure à prendre pour maintenant, heure de Paris sauf décalage "
-                        "donné ; une date seule : 10 h ce jour-là (essais, rattrapage)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="afficher ce qui serait envoyé, sans rien envoyer ni enregistrer")
+    p.add_argument(
+        "--now",
+        type=parse_moment,
+        default=None,
+        metavar="DATE-ISO",
+        help="l'heure à prendre pour maintenant, heure de Paris sauf décalage "
+        "donné ; une date seule : 10 h ce jour-là (essais, rattrapage)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="afficher ce qui serait envoyé, sans rien envoyer ni enregistrer",
+    )
     p.set_defaults(func=cmd_follow_up)
 
     p = sub.add_parser("advisors", help="comptes des conseiller·ères")
@@ -357,17 +398,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_web)
 
-    p = sub.add_parser("cluster", help="le déploiement de production sur cette machine "
-                                       "(PostgreSQL, Redis, nginx, 2 répliques Rasa…)")
+    p = sub.add_parser(
+        "cluster",
+        help="le déploiement de production sur cette machine "
+        "(PostgreSQL, Redis, nginx, 2 répliques Rasa…)",
+    )
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--dir", default=None, help="dossier d'état (défaut : var/cluster)")
-    p.add_argument("--port-offset", type=int, default=None,
-                   help="décaler tous les ports (deux clusters sur une machine)")
+    p.add_argument(
+        "--port-offset",
+        type=int,
+        default=None,
+        help="décaler tous les ports (deux clusters sur une machine)",
+    )
     p.add_argument("--json", action="store_true", help="status en JSON")
     p.set_defaults(func=cmd_cluster)
 
-    p = sub.add_parser("deploy", help="écrire endpoints.yml et credentials.yml de production "
-                                      "depuis l'environnement")
+    p = sub.add_parser(
+        "deploy",
+        help="écrire endpoints.yml et credentials.yml de production depuis l'environnement",
+    )
     p.add_argument("--out", required=True, help="dossier où les écrire (ex. /run/boussole)")
     p.set_defaults(func=cmd_deploy)
 
@@ -376,11 +426,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sender", default=None)
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("serve", help="l'assistant en local : serveur d'actions, Rasa et espace "
-                                     "conseil (ce que lance scripts/run.sh)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="adresse d'écoute de Rasa et de l'espace conseil (le serveur d'actions "
-                        "reste sur 127.0.0.1)")
+    p = sub.add_parser(
+        "serve",
+        help="l'assistant en local : serveur d'actions, Rasa et espace "
+        "conseil (ce que lance scripts/run.sh)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="adresse d'écoute de Rasa et de l'espace conseil (le serveur d'actions "
+        "reste sur 127.0.0.1)",
+    )
     p.add_argument("--rasa-port", type=int, default=5005)
     p.add_argument("--actions-port", type=int, default=5055)
     p.add_argument("--web-port", type=int, default=8000)

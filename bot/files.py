@@ -1,4 +1,5 @@
 """Files written whole: a reader sees the old content or the new, never half of either."""
+
 from __future__ import annotations
 
 import os

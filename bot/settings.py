@@ -1,4 +1,5 @@
 """Where things are and how they are configured: paths and environment variables, in one place."""
+
 from __future__ import annotations
 
 import os
@@ -59,9 +60,11 @@ TURN_WAIT_SECONDS = float(os.environ.get("BOUSSOLE_TURN_WAIT_SECONDS", "5"))
 # by Settings.from_env() and passed down (web app, cluster, outbox, notifications, channels).
 # The constants above are the project's layout and input limits; they do not change per process.
 
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where lead notifications are sent from (BOUSSOLE_SMTP_*); absent when no host is set."""
+
     host: str
     port: int = 587
     user: str = ""
@@ -75,27 +78,28 @@ class SmtpSettings:
 class Settings:
     """One process's configuration. Tests build one (`Settings(database_url=…)` or
     `Settings.from_env({...})`) instead of patching the environment."""
+
     var_dir: Path = ROOT / "var"
-    database_url: str | None = None        # DATABASE_URL; SQLite in var/ when unset
-    tracker_store_url: str | None = None   # TRACKER_STORE_URL; SQLite in var/ when unset
-    redis_url: str | None = None           # REDIS_URL: lock store and shared rate limits
+    database_url: str | None = None  # DATABASE_URL; SQLite in var/ when unset
+    tracker_store_url: str | None = None  # TRACKER_STORE_URL; SQLite in var/ when unset
+    redis_url: str | None = None  # REDIS_URL: lock store and shared rate limits
     rasa_url: str = "http://localhost:5005"
     public_url: str = "http://localhost:8000"
-    outbox_dir: Path | None = None         # BOUSSOLE_OUTBOX; var/outbox when unset
-    secret_key: str | None = None          # BOUSSOLE_SECRET_KEY; a key kept in var/ when unset
-    secure_cookies: bool = True            # BOUSSOLE_COOKIE_SECURE=0 on plain-http loopback
-    trusted_proxies: str = ""              # BOUSSOLE_TRUSTED_PROXIES
-    rate_limit: str = "20/60"              # BOUSSOLE_RATE_LIMIT: turns per conversation
-    address_rate_limit: str = "120/60"     # BOUSSOLE_ADDRESS_RATE_LIMIT: turns per address
-    action_timeout: float = 10.0           # BOUSSOLE_ACTION_TIMEOUT, seconds
-    channel_timeout: float = 5.0           # BOUSSOLE_CHANNEL_TIMEOUT, seconds
-    pseudonym_key: str | None = None       # BOUSSOLE_PSEUDONYM_KEY
+    outbox_dir: Path | None = None  # BOUSSOLE_OUTBOX; var/outbox when unset
+    secret_key: str | None = None  # BOUSSOLE_SECRET_KEY; a key kept in var/ when unset
+    secure_cookies: bool = True  # BOUSSOLE_COOKIE_SECURE=0 on plain-http loopback
+    trusted_proxies: str = ""  # BOUSSOLE_TRUSTED_PROXIES
+    rate_limit: str = "20/60"  # BOUSSOLE_RATE_LIMIT: turns per conversation
+    address_rate_limit: str = "120/60"  # BOUSSOLE_ADDRESS_RATE_LIMIT: turns per address
+    action_timeout: float = 10.0  # BOUSSOLE_ACTION_TIMEOUT, seconds
+    channel_timeout: float = 5.0  # BOUSSOLE_CHANNEL_TIMEOUT, seconds
+    pseudonym_key: str | None = None  # BOUSSOLE_PSEUDONYM_KEY
     smtp: SmtpSettings | None = None
-    log_level: str = "INFO"                # BOUSSOLE_LOG_LEVEL
-    json_logs: bool = False                # BOUSSOLE_LOG_FORMAT=json
-    service: str = "boussole"              # BOUSSOLE_SERVICE: the name in JSON log lines
-    cluster_dir: Path = ROOT / "var" / "cluster"   # BOUSSOLE_CLUSTER_DIR
-    cluster_port_offset: int = 0           # BOUSSOLE_CLUSTER_PORT_OFFSET
+    log_level: str = "INFO"  # BOUSSOLE_LOG_LEVEL
+    json_logs: bool = False  # BOUSSOLE_LOG_FORMAT=json
+    service: str = "boussole"  # BOUSSOLE_SERVICE: the name in JSON log lines
+    cluster_dir: Path = ROOT / "var" / "cluster"  # BOUSSOLE_CLUSTER_DIR
+    cluster_port_offset: int = 0  # BOUSSOLE_CLUSTER_PORT_OFFSET
     # Rasa processes of `python -m bot serve` (BOUSSOLE_RASA_WORKERS): 0 means one per core,
     # at most two (each holds the model: ≈ 1.2 GB).
     rasa_workers: int = 0
@@ -137,7 +141,8 @@ class Settings:
                 password=env.get("BOUSSOLE_SMTP_PASSWORD", ""),
                 sender=text("BOUSSOLE_SMTP_FROM", "boussole-ess@localhost"),
                 starttls=env.get("BOUSSOLE_SMTP_STARTTLS", "1") != "0",
-                workspace_url=text("BOUSSOLE_WORKSPACE_URL", "http://localhost:8000/conseil"))
+                workspace_url=text("BOUSSOLE_WORKSPACE_URL", "http://localhost:8000/conseil"),
+            )
         outbox = text("BOUSSOLE_OUTBOX")
         return cls(
             database_url=database_url,

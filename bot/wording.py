@@ -5,6 +5,7 @@ is built from the conversation (an offer, the details given) is written here, in
 register. Pure functions returning message dicts in Rasa's shape (`text`, `buttons`, `custom`),
 so the actions only forward them and tests can read them without a Rasa server.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,16 +36,19 @@ PROGRAMME_PATH = ("creation", "consolidation", "changement-echelle")
 
 def path_line(offer: Offer) -> str:
     """Where the offer sits in the programme, the person's own place in capitals."""
+
     def mark(label: str, here: bool) -> str:
         return f"[{label.upper()}]" if here else label
 
     if offer.step:
         steps = get_catalogue().creation_path()
         return "Parcours de création : " + " → ".join(
-            mark(s.title.split(" — ")[0], s.id == offer.id) for s in steps)
+            mark(s.title.split(" — ")[0], s.id == offer.id) for s in steps
+        )
     if offer.phase in PROGRAMME_PATH:
         return "Dans le programme : " + " → ".join(
-            mark(PHASES[p], p == offer.phase) for p in PROGRAMME_PATH)
+            mark(PHASES[p], p == offer.phase) for p in PROGRAMME_PATH
+        )
     return f"Dans le programme : axe 3, {PHASES[offer.phase].lower()}"
 
 
@@ -63,15 +67,19 @@ def offer_card(orientation: Orientation, register: str = "vous", compact: bool =
     benefits = "\n".join(f"• {b}" for b in offer.benefits)
     more = _tu(register, "Pour en savoir plus", "Plus d'infos")
     text = (
-        f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
-        f"{orientation.explanation}\n\n"
-        f"{more} : {offer_url(offer)}"
-    ) if compact else (
-        f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
-        f"{offer.summary}\n\n"
-        f"{orientation.explanation}\n\n"
-        f"{_tu(register, 'Ce que vous y trouverez', 'Ce que tu y trouveras')} :\n{benefits}\n\n"
-        f"{path_line(offer)}"
+        (
+            f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
+            f"{orientation.explanation}\n\n"
+            f"{more} : {offer_url(offer)}"
+        )
+        if compact
+        else (
+            f"{_tu(register, 'Je vous propose', 'Je te propose')} : {offer.title}.\n"
+            f"{offer.summary}\n\n"
+            f"{orientation.explanation}\n\n"
+            f"{_tu(register, 'Ce que vous y trouverez', 'Ce que tu y trouveras')} :\n{benefits}\n\n"
+            f"{path_line(offer)}"
+        )
     )
     return {
         "text": text,
@@ -80,24 +88,33 @@ def offer_card(orientation: Orientation, register: str = "vous", compact: bool =
             {"title": "Ce n'est pas ça", "payload": NOT_THIS},
             {"title": "Recommencer", "payload": RESTART},
         ],
-        "custom": {"offer": {"id": offer.id, "title": offer.title, "phase": offer.phase,
-                             "why": orientation.explanation}},
+        "custom": {
+            "offer": {
+                "id": offer.id,
+                "title": offer.title,
+                "phase": offer.phase,
+                "why": orientation.explanation,
+            }
+        },
     }
 
 
 def question_message(orientation: Orientation, register: str = "vous") -> dict:
     """A deciding question with one button per possible answer."""
-    question = get_question(orientation.next_question, list(orientation.options),
-                            orientation.rejected)
+    question = get_question(
+        orientation.next_question, list(orientation.options), orientation.rejected
+    )
     return {
         "text": question.ask(register),
-        "buttons": [{"title": o.label, "payload": payload(question.id, o.value)}
-                    for o in question.options],
+        "buttons": [
+            {"title": o.label, "payload": payload(question.id, o.value)} for o in question.options
+        ],
     }
 
 
-def orientation_messages(orientation: Orientation, register: str = "vous",
-                         compact: bool = False) -> list[dict]:
+def orientation_messages(
+    orientation: Orientation, register: str = "vous", compact: bool = False
+) -> list[dict]:
     if orientation.offer is not None:
         return [offer_card(orientation, register, compact)]
     if orientation.next_question:
@@ -112,8 +129,13 @@ def look_elsewhere(register: str = "vous") -> str:
 
 
 # -- the call-back request -------------------------------------------------------------------
-FIELD_LABELS = {"full_name": "nom", "contact": "contact", "commune": "commune",
-                "structure_name": "structure", "project_summary": "projet"}
+FIELD_LABELS = {
+    "full_name": "nom",
+    "contact": "contact",
+    "commune": "commune",
+    "structure_name": "structure",
+    "project_summary": "projet",
+}
 
 
 def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
@@ -127,8 +149,11 @@ def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
     if slots.get("phone"):
         lines.append(f"• Téléphone : {format_phone(slots['phone'])}")
     if slots.get("commune"):
-        flag = "" if slots.get("on_territory") is not False else \
-            " (hors du territoire de la Métropole)"
+        flag = (
+            ""
+            if slots.get("on_territory") is not False
+            else " (hors du territoire de la Métropole)"
+        )
         lines.append(f"• Commune : {slots['commune']}{flag}")
     if slots.get("structure_name"):
         lines.append(f"• Structure : {slots['structure_name']}")
@@ -138,13 +163,20 @@ def summary(slots: Mapping[str, Any], register: str = "vous") -> dict:
     if offer:
         lines.append(f"• Accompagnement : {offer.title}")
     intro = _tu(register, "Voici votre demande :", "Voici ta demande :")
-    ask = _tu(register, "Je l'envoie ? Vous pouvez aussi corriger une information.",
-              "C'est bon, j'envoie ? Tu peux aussi corriger une information.")
+    ask = _tu(
+        register,
+        "Je l'envoie ? Vous pouvez aussi corriger une information.",
+        "C'est bon, j'envoie ? Tu peux aussi corriger une information.",
+    )
     buttons = [{"title": "C'est correct, envoyer", "payload": "/confirm"}]
     for field in CORRECTABLE:
         if slots.get(field):
-            buttons.append({"title": f"Corriger : {FIELD_LABELS[field]}",
-                            "payload": "/correct" + json.dumps({"field": field})})
+            buttons.append(
+                {
+                    "title": f"Corriger : {FIELD_LABELS[field]}",
+                    "payload": "/correct" + json.dumps({"field": field}),
+                }
+            )
     return {"text": "\n".join([intro, *lines, "", ask]), "buttons": buttons}
 
 
@@ -154,28 +186,33 @@ _PROBLEMS = {
         "Je n'ai rien reçu. Décrivez votre projet en quelques mots, par exemple : "
         "« nous voulons reprendre notre entreprise en SCOP ».",
         "Je n'ai rien reçu. Décris ton projet en quelques mots, par exemple : "
-        "« j'ai une idée d'épicerie solidaire »."),
+        "« j'ai une idée d'épicerie solidaire ».",
+    ),
     "no_letters": (
         "Je n'ai pas trouvé de mots dans votre message. Décrivez votre projet en quelques "
         "mots, par exemple : « j'ai une idée d'épicerie solidaire ».",
         "Je n'ai pas trouvé de mots dans ton message. Décris ton projet en quelques mots, "
-        "par exemple : « j'ai une idée d'épicerie solidaire »."),
+        "par exemple : « j'ai une idée d'épicerie solidaire ».",
+    ),
     "too_long": (
         "Votre message est très long. Pouvez-vous résumer votre projet en quelques phrases ? "
         "Par exemple : « notre association veut créer une nouvelle activité ».",
         "Ton message est très long. Tu peux résumer ton projet en quelques phrases ? "
-        "Par exemple : « notre asso veut lancer une nouvelle activité »."),
+        "Par exemple : « notre asso veut lancer une nouvelle activité ».",
+    ),
     "foreign": (
         "Je ne comprends que le français, désolé (sorry, I only understand French). "
         "Pouvez-vous décrire votre projet en français ? Un·e conseiller·ère peut aussi "
         "vous rappeler.",
         "Je ne comprends que le français, désolé (sorry, I only understand French). "
-        "Tu peux décrire ton projet en français ? Un·e conseiller·ère peut aussi te rappeler."),
+        "Tu peux décrire ton projet en français ? Un·e conseiller·ère peut aussi te rappeler.",
+    ),
     "not_latin": (
         "Je ne comprends que le français, désolé. Pouvez-vous décrire votre projet en "
         "français ? Un·e conseiller·ère peut aussi vous rappeler.",
         "Je ne comprends que le français, désolé. Tu peux décrire ton projet en français ? "
-        "Un·e conseiller·ère peut aussi te rappeler."),
+        "Un·e conseiller·ère peut aussi te rappeler.",
+    ),
 }
 PROBLEMS = frozenset(_PROBLEMS)
 
@@ -188,7 +225,7 @@ def problem_reply(problem: str, register: str = "vous") -> str:
 
 # -- the erase and restart commands (bot.orientation.commands decides, this words it) --------
 def _requests(references: list[str], register: str) -> str:
-    """"votre demande de rappel ESS-2026-0042", "vos 2 demandes de rappel (…)"."""
+    """ "votre demande de rappel ESS-2026-0042", "vos 2 demandes de rappel (…)"."""
     own = "ta" if register == "tu" else "votre"
     many = "tes" if register == "tu" else "vos"
     if len(references) == 1:
@@ -199,16 +236,31 @@ def _requests(references: list[str], register: str) -> str:
 def confirmation_question(command: str, references: list[str], register: str) -> str:
     tu = register == "tu"
     if command == "delete_my_data":
-        what = (f"{_requests(references, register)} et notre conversation" if references
-                else "notre conversation")
-        after = (" Les conseiller·ères ne pourront plus te rappeler." if tu else
-                 " Les conseiller·ères ne pourront plus vous rappeler.") if references else ""
-        return (f"Tu veux vraiment effacer {what} ? C'est définitif.{after}" if tu else
-                f"Voulez-vous vraiment effacer {what} ? C'est définitif.{after}")
-    return ("Tu veux tout recommencer ? Les réponses de ta demande de rappel en cours seront "
-            "perdues." if tu else
-            "Voulez-vous tout recommencer ? Les réponses de votre demande de rappel en cours "
-            "seront perdues.")
+        what = (
+            f"{_requests(references, register)} et notre conversation"
+            if references
+            else "notre conversation"
+        )
+        after = (
+            (
+                " Les conseiller·ères ne pourront plus te rappeler."
+                if tu
+                else " Les conseiller·ères ne pourront plus vous rappeler."
+            )
+            if references
+            else ""
+        )
+        return (
+            f"Tu veux vraiment effacer {what} ? C'est définitif.{after}"
+            if tu
+            else f"Voulez-vous vraiment effacer {what} ? C'est définitif.{after}"
+        )
+    return (
+        "Tu veux tout recommencer ? Les réponses de ta demande de rappel en cours seront perdues."
+        if tu
+        else "Voulez-vous tout recommencer ? Les réponses de votre demande de rappel en cours "
+        "seront perdues."
+    )
 
 
 def confirmation_buttons(command: str) -> list[dict[str, str]]:
@@ -224,22 +276,30 @@ def erased_message(leads: int, register: str) -> str:
     elif leads == 1:
         what = f"{'ta' if tu else 'votre'} demande de rappel et notre conversation ont été effacées"
     else:
-        what = (f"{'tes' if tu else 'vos'} {leads} demandes de rappel et notre conversation ont "
-                f"été effacées")
-    return (f"C'est fait : {what}. Tu peux repartir de zéro quand tu veux." if tu else
-            f"C'est fait : {what}. Vous pouvez repartir de zéro quand vous voulez.")
+        what = (
+            f"{'tes' if tu else 'vos'} {leads} demandes de rappel et notre conversation ont "
+            f"été effacées"
+        )
+    return (
+        f"C'est fait : {what}. Tu peux repartir de zéro quand tu veux."
+        if tu
+        else f"C'est fait : {what}. Vous pouvez repartir de zéro quand vous voulez."
+    )
 
 
-def kept_message(command: str, references: list[str], register: str,
-                 resumed_form: bool) -> str:
+def kept_message(command: str, references: list[str], register: str, resumed_form: bool) -> str:
     tu = register == "tu"
     if command == "delete_my_data":
-        what = (f"{_requests(references, register)} et notre conversation sont conservées"
-                if references else "notre conversation est conservée")
+        what = (
+            f"{_requests(references, register)} et notre conversation sont conservées"
+            if references
+            else "notre conversation est conservée"
+        )
         text = f"D'accord, je n'efface rien : {what}."
     else:
         text = "D'accord, on ne recommence pas : " + (
-            "tes réponses sont conservées." if tu else "vos réponses sont conservées.")
+            "tes réponses sont conservées." if tu else "vos réponses sont conservées."
+        )
     if resumed_form:
         text += " Reprenons ta demande de rappel." if tu else " Reprenons votre demande de rappel."
     return text

@@ -1,4 +1,5 @@
 """Shared fixtures: the catalogue, the trained model (loaded once), and live servers."""
+
 from __future__ import annotations
 
 import os
@@ -41,14 +42,19 @@ def channel_env(platforms, rasa_url: str) -> dict[str, str]:
     import fake_platforms as fp
 
     return {
-        "TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET,
+        "TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET,
         "TELEGRAM_API_URL": platforms.url,
-        "FACEBOOK_VERIFY_TOKEN": fp.FACEBOOK_VERIFY, "FACEBOOK_APP_SECRET": fp.FACEBOOK_SECRET,
-        "FACEBOOK_PAGE_TOKEN": fp.FACEBOOK_PAGE_TOKEN, "FACEBOOK_API_URL": platforms.url,
-        "TWILIO_ACCOUNT_SID": fp.TWILIO_SID, "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN,
+        "FACEBOOK_VERIFY_TOKEN": fp.FACEBOOK_VERIFY,
+        "FACEBOOK_APP_SECRET": fp.FACEBOOK_SECRET,
+        "FACEBOOK_PAGE_TOKEN": fp.FACEBOOK_PAGE_TOKEN,
+        "FACEBOOK_API_URL": platforms.url,
+        "TWILIO_ACCOUNT_SID": fp.TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN,
         "TWILIO_API_URL": platforms.url,
         "TWILIO_WEBHOOK_URL": f"{rasa_url}/webhooks/twilio/webhook",
-        "BOUSSOLE_CHANNEL_TIMEOUT": "1", "BOUSSOLE_PUBLIC_URL": "https://ess.example.org",
+        "BOUSSOLE_CHANNEL_TIMEOUT": "1",
+        "BOUSSOLE_PUBLIC_URL": "https://ess.example.org",
         "BOUSSOLE_RATE_LIMIT": "20/60",
     }
 
@@ -60,8 +66,11 @@ def rasa_server(tmp_path_factory, platforms):
     from bot.ops.servers import LocalServers, Ports
 
     ports = Ports.free()
-    servers = LocalServers.isolated(tmp_path_factory.mktemp("servers"), ports,
-                                    env=channel_env(platforms, f"http://127.0.0.1:{ports.rasa}"))
+    servers = LocalServers.isolated(
+        tmp_path_factory.mktemp("servers"),
+        ports,
+        env=channel_env(platforms, f"http://127.0.0.1:{ports.rasa}"),
+    )
     servers.start()
     try:
         servers.wait_ready(timeout=360)
@@ -76,8 +85,11 @@ def leads_database(tmp_path, monkeypatch):
     from bot.leads import service
     from bot.settings import Settings
 
-    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'leads.db'}",
-                        outbox_dir=tmp_path / "outbox")
+    settings = Settings(
+        var_dir=tmp_path / "var",
+        database_url=f"sqlite:///{tmp_path / 'leads.db'}",
+        outbox_dir=tmp_path / "outbox",
+    )
     monkeypatch.setattr(service, "_settings", settings)
     monkeypatch.setattr(service, "_repository", None)
     return settings

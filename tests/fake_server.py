@@ -4,6 +4,7 @@ worker would), writing both pids to $FAKE_PIDS so a test can check that none is 
 
 Usage (as LocalServers' launcher): python tests/fake_server.py MODULE … --port N …
 """
+
 import json
 import os
 import signal
@@ -18,8 +19,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self._answer(json.dumps([{"recipient_id": body["sender"],
-                                  "text": body["message"]}]).encode())
+        self._answer(
+            json.dumps([{"recipient_id": body["sender"], "text": body["message"]}]).encode()
+        )
 
     def _answer(self, body: bytes) -> None:
         self.send_response(200)

@@ -1,4 +1,5 @@
 """Serving things on loopback for tests: free ports and a Starlette app in a thread."""
+
 import threading
 import time
 from contextlib import contextmanager
@@ -12,8 +13,7 @@ def serve(app):
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -1,6 +1,7 @@
 """What a person reads, rendered the way Rasa renders it: `domain.yml`'s responses through
 Rasa's own NLG (conditional variations on the `register` slot, `{variables}` filled in), so
 action tests read text without a Rasa server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # What rasa_sdk's dispatcher puts in a message besides the response's variables.
-_NOT_VALUES = frozenset({"response", "template", "text", "buttons", "image", "elements",
-                         "attachment", "custom", "json_message"})
+_NOT_VALUES = frozenset(
+    {
+        "response",
+        "template",
+        "text",
+        "buttons",
+        "image",
+        "elements",
+        "attachment",
+        "custom",
+        "json_message",
+    }
+)
 
 
 @lru_cache(maxsize=1)

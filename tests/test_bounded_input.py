@@ -5,6 +5,7 @@ parsed, stored or logged), the NLU reads a bounded prefix, logs quote only excer
 sender id per message does not escape the flood guard, and a bound on turns at once keeps
 answering — with the real Rasa and action servers on loopback.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,14 +36,18 @@ def long_text(length: int, marker: str = "") -> str:
 
 def _tracker_rows(db_path, pattern: str) -> list[str]:
     with sqlite3.connect(db_path) as db:
-        return [r[0] for r in db.execute("SELECT sender_id FROM events WHERE data LIKE ?",
-                                          (f"%{pattern}%",))]
+        return [
+            r[0]
+            for r in db.execute("SELECT sender_id FROM events WHERE data LIKE ?", (f"%{pattern}%",))
+        ]
 
 
 def _user_texts(db_path, sender: str) -> list[str]:
     with sqlite3.connect(db_path) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' "
-                          "ORDER BY id", (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+            (sender,),
+        ).fetchall()
     return [json.loads(r[0])["text"] for r in rows]
 
 
@@ -58,6 +63,7 @@ def _answers():
 
 
 # --- without a server -----------------------------------------------------------------------
+
 
 def test_the_nlu_reads_a_bounded_prefix_and_the_parse_keeps_the_whole_text():
     from rasa.core.channels.channel import UserMessage
@@ -82,12 +88,17 @@ def test_the_nlu_reads_a_bounded_prefix_and_the_parse_keeps_the_whole_text():
     text = long_text(9000, "FIN")
     message = UserMessage(text, sender_id="prefix-1")
     parse = MessageProcessor._parse_message_with_graph(
-        Processor(), message, DialogueStateTracker.from_events("prefix-1", []))
+        Processor(), message, DialogueStateTracker.from_events("prefix-1", [])
+    )
     assert len(seen[0]) <= NLU_MAX_CHARS and text.startswith(seen[0])
     assert parse["text"] == text and message.text == text
     short = UserMessage("bonjour", sender_id="prefix-2")
-    assert MessageProcessor._parse_message_with_graph(
-        Processor(), short, DialogueStateTracker.from_events("prefix-2", []))["text"] == "bonjour"
+    assert (
+        MessageProcessor._parse_message_with_graph(
+            Processor(), short, DialogueStateTracker.from_events("prefix-2", [])
+        )["text"]
+        == "bonjour"
+    )
     assert seen[1] == "bonjour"
 
 
@@ -106,15 +117,16 @@ def test_log_records_quote_only_an_excerpt(caplog):
     assert caplog.records[0].getMessage().endswith("… [9000 chars]")
     # Rasa's structured log: each field is cut before the line is rendered.
     assert shorten_structlog_values in structlog.get_config()["processors"]
-    fields = shorten_structlog_values(None, "debug", {"event": "processor.message.parse",
-                                                      "parse_data_text": text})
+    fields = shorten_structlog_values(
+        None, "debug", {"event": "processor.message.parse", "parse_data_text": text}
+    )
     assert len(fields["parse_data_text"]) < 250 and "MARQUEUR-FIN" not in str(fields)
 
 
 def test_the_client_address_reads_forwarded_for_only_from_trusted_proxies():
     AddressOf = _answers().AddressOf
     address = AddressOf.from_setting("127.0.0.1,::1,10.0.0.0/8")
-    assert address("203.0.113.5", "198.51.100.1") == "203.0.113.5"      # not a proxy: ignored
+    assert address("203.0.113.5", "198.51.100.1") == "203.0.113.5"  # not a proxy: ignored
     assert address("127.0.0.1", "198.51.100.1") == "198.51.100.1"
     assert address("127.0.0.1", "6.6.6.6, 198.51.100.1, 10.1.2.3") == "198.51.100.1"
     assert address("::1", None) is None and address("127.0.0.1", "10.0.0.1") is None
@@ -160,7 +172,7 @@ def test_the_turn_gate_refuses_in_time_and_one_sender_holds_one_place():
         same = [asyncio.create_task(turn("a", name=f"a{i}")) for i in range(3)]
         heavy = asyncio.create_task(turn("h", heavy=True))
         await asyncio.sleep(0.05)
-        assert gate.running == 2 and order == ["a0", "h"]   # "a" waits for itself, in order
+        assert gate.running == 2 and order == ["a0", "h"]  # "a" waits for itself, in order
         started = time.monotonic()
         assert await turn("b") == "busy" and 0.15 < time.monotonic() - started < 1
         release.set()
@@ -170,7 +182,7 @@ def test_the_turn_gate_refuses_in_time_and_one_sender_holds_one_place():
         first = asyncio.create_task(turn("h2", heavy=True))
         await asyncio.sleep(0.05)
         light = asyncio.create_task(turn("c"))
-        assert await turn("h3", heavy=True) == "busy"        # long messages: one at a time
+        assert await turn("h3", heavy=True) == "busy"  # long messages: one at a time
         release.set()
         assert await asyncio.gather(first, light) == ["ok", "ok"]
         assert not gate._senders
@@ -180,26 +192,34 @@ def test_the_turn_gate_refuses_in_time_and_one_sender_holds_one_place():
 
 # --- the session's Rasa server (REST, channels) ----------------------------------------------
 
+
 @pytest.mark.server
-@pytest.mark.parametrize("body, case", [
-    (b'{"message": "bonjour"}', "no-sender"),
-    (b'{"sender": "", "message": "bonjour"}', "empty-sender"),
-    (b'{"sender": "   ", "message": "bonjour"}', "blank-sender"),
-    (b'{"sender": 42, "message": "bonjour"}', "number-sender"),
-    (json.dumps({"sender": "s" * 129, "message": "bonjour"}).encode(), "long-sender"),
-    (b'{"sender": "bad-1", "message": 3}', "number-message"),
-    (b'{"sender": "bad-2", "message": ["bonjour"]}', "list-message"),
-    (b'{"sender": "bad-3"}', "no-message"),
-    (b'["bonjour"]', "array"), (b'"bonjour"', "string"), (b"12", "number"),
-    (b"", "empty"), (b"{", "invalid-json"), (b"\xff\xfe", "not-utf8"),
-])
+@pytest.mark.parametrize(
+    "body, case",
+    [
+        (b'{"message": "bonjour"}', "no-sender"),
+        (b'{"sender": "", "message": "bonjour"}', "empty-sender"),
+        (b'{"sender": "   ", "message": "bonjour"}', "blank-sender"),
+        (b'{"sender": 42, "message": "bonjour"}', "number-sender"),
+        (json.dumps({"sender": "s" * 129, "message": "bonjour"}).encode(), "long-sender"),
+        (b'{"sender": "bad-1", "message": 3}', "number-message"),
+        (b'{"sender": "bad-2", "message": ["bonjour"]}', "list-message"),
+        (b'{"sender": "bad-3"}', "no-message"),
+        (b'["bonjour"]', "array"),
+        (b'"bonjour"', "string"),
+        (b"12", "number"),
+        (b"", "empty"),
+        (b"{", "invalid-json"),
+        (b"\xff\xfe", "not-utf8"),
+    ],
+)
 def test_malformed_requests_get_a_400_in_french(rasa_server, body, case):
     answer = _post(rasa_server.url, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 400, answer.text[:200]
     error = answer.json()["error"]
     assert "sender" in error or "message" in error or "Requête invalide" in error
     db = rasa_server.tracker_url.removeprefix("sqlite:///")
-    with sqlite3.connect(db) as connection:     # Rasa's channel used one shared "default"
+    with sqlite3.connect(db) as connection:  # Rasa's channel used one shared "default"
         senders = {r[0] for r in connection.execute("SELECT DISTINCT sender_id FROM events")}
     assert "default" not in senders
 
@@ -207,8 +227,11 @@ def test_malformed_requests_get_a_400_in_french(rasa_server, body, case):
 @pytest.mark.server
 def test_an_oversized_body_is_refused_before_it_is_parsed(rasa_server):
     body = b'{"sender": "big-1", "message": "' + b"a" * 300_000
-    answer = _post(rasa_server.url, content=body,                    # not even valid JSON
-                   headers={"Content-Type": "application/json"})
+    answer = _post(
+        rasa_server.url,
+        content=body,  # not even valid JSON
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 413 and "trop volumineuse" in answer.json()["error"]
 
 
@@ -238,11 +261,10 @@ def test_a_9000_character_message_costs_what_2000_do_and_is_kept_whole(rasa_serv
 
     long_message = long_text(9000, "FIN-DU-TEXTE")
     bounded = statistics.median(timed(f"nine-{i}", long_message)[0] for i in range(3))
-    reference = statistics.median(
-        timed(f"two-{i}", long_text(NLU_MAX_CHARS))[0] for i in range(3))
+    reference = statistics.median(timed(f"two-{i}", long_text(NLU_MAX_CHARS))[0] for i in range(3))
     assert bounded < 1.0 and bounded < 1.5 * reference + 0.05, (bounded, reference)
     _, answer = timed("nine-kept", long_message)
-    assert "très long" in answer[0]["text"]              # the actions' answer, unchanged
+    assert "très long" in answer[0]["text"]  # the actions' answer, unchanged
     db = rasa_server.tracker_url.removeprefix("sqlite:///")
     assert _user_texts(db, "nine-kept") == [long_message]
 
@@ -290,8 +312,9 @@ def slow_actions(target: str, slow_prefix: str, delay: float):
         if str(json.loads(body).get("sender_id", "")).startswith(slow_prefix):
             await asyncio.sleep(delay)
         async with httpx.AsyncClient(timeout=60) as client:
-            answer = await client.post(target, content=body,
-                                       headers={"Content-Type": "application/json"})
+            answer = await client.post(
+                target, content=body, headers={"Content-Type": "application/json"}
+            )
         return Response(answer.content, answer.status_code, media_type="application/json")
 
     return Starlette(routes=[Route("/webhook", webhook, methods=["POST"])])
@@ -305,14 +328,26 @@ def guarded(tmp_path_factory):
 
     from bot.ops.servers import LocalServers, Ports
 
-    env = {"BOUSSOLE_MAX_CONCURRENT_TURNS": "2", "BOUSSOLE_MAX_HEAVY_TURNS": "1",
-           "BOUSSOLE_TURN_WAIT_SECONDS": "0.5", "BOUSSOLE_ADDRESS_RATE_LIMIT": "5/60",
-           "BOUSSOLE_RATE_LIMIT": "100/60", "BOUSSOLE_TRUSTED_PROXIES": "127.0.0.1"}
+    env = {
+        "BOUSSOLE_MAX_CONCURRENT_TURNS": "2",
+        "BOUSSOLE_MAX_HEAVY_TURNS": "1",
+        "BOUSSOLE_TURN_WAIT_SECONDS": "0.5",
+        "BOUSSOLE_ADDRESS_RATE_LIMIT": "5/60",
+        "BOUSSOLE_RATE_LIMIT": "100/60",
+        "BOUSSOLE_TRUSTED_PROXIES": "127.0.0.1",
+    }
     ports = Ports.free()
     target = f"http://127.0.0.1:{ports.actions}/webhook"
-    with serve(slow_actions(target, "slow-", SLOW_SECONDS)) as proxy, \
-            LocalServers.isolated(tmp_path_factory.mktemp("guarded"), ports, env=env,
-                                  debug=True, action_url=f"{proxy}/webhook") as servers:
+    with (
+        serve(slow_actions(target, "slow-", SLOW_SECONDS)) as proxy,
+        LocalServers.isolated(
+            tmp_path_factory.mktemp("guarded"),
+            ports,
+            env=env,
+            debug=True,
+            action_url=f"{proxy}/webhook",
+        ) as servers,
+    ):
         yield servers
 
 
@@ -339,7 +374,7 @@ def test_debug_logs_hold_only_an_excerpt_of_a_message(guarded):
     answer = guarded.say("journal-1", long_text(9000, marker))
     assert answer
     logs = guarded.log_text()
-    assert "processor.message.parse" in logs       # Rasa's DEBUG line quoting the text is there
+    assert "processor.message.parse" in logs  # Rasa's DEBUG line quoting the text is there
     assert marker not in logs
     assert max(len(line) for line in logs.splitlines()) <= LOG_LINE_CHARS + 200
 
@@ -354,10 +389,9 @@ def test_a_new_sender_per_message_does_not_escape_the_flood_guard(guarded):
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert refused.json()[0]["text"] == _answers().RATE_LIMITED
     assert _user_texts(guarded.tracker_db, "rotating-5") == []
-    assert post("rotating-6", "203.0.113.8").status_code == 200         # another address
+    assert post("rotating-6", "203.0.113.8").status_code == 200  # another address
     # Addresses written before the proxy's own entry are the client's, and not believed.
-    statuses = [post(f"forged-{i}", f"198.51.100.{i}, 203.0.113.9").status_code
-                for i in range(6)]
+    statuses = [post(f"forged-{i}", f"198.51.100.{i}, 203.0.113.9").status_code for i in range(6)]
     assert statuses == [200] * 5 + [429]
 
 
@@ -382,11 +416,11 @@ def test_when_every_place_is_taken_a_turn_is_refused_politely_and_soon(guarded):
     assert refused.status_code == 503 and "Beaucoup de personnes" in refused.json()[0]["text"]
     assert refused.json()[0]["text"] == _answers().BUSY
     assert int(refused.headers["Retry-After"]) >= 1 and 0.4 < waited < 1.5, waited
-    assert _user_texts(guarded.tracker_db, "waiting-1") == []      # nothing written
+    assert _user_texts(guarded.tracker_db, "waiting-1") == []  # nothing written
     for thread, result in threads:
         thread.join()
         assert result["answer"]
-    assert guarded.say("waiting-1", "bonjour")                     # sent again: answered
+    assert guarded.say("waiting-1", "bonjour")  # sent again: answered
 
 
 @pytest.mark.server

@@ -1,4 +1,5 @@
 """Contact form actions on tracker fixtures, with a real SQLite database."""
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,8 +12,9 @@ from bot.leads import service
 def tracker(text="", slots=None, intent="inform", sender="form-user"):
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
     events = [{"event": "session_started", "timestamp": 1700000000.0}]
-    return Tracker(sender, slots or {}, latest, events, False, None,
-                   {"name": "contact_form"}, "action_listen")
+    return Tracker(
+        sender, slots or {}, latest, events, False, None, {"name": "contact_form"}, "action_listen"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +43,9 @@ def test_a_ten_kilobyte_name_is_asked_again():
     assert result["full_name"] is None and said
 
 
-@pytest.mark.parametrize("text, word", [("zéro six", "chiffres"), ("lea@", "valide"),
-                                        ("<script>@x", "valide")])
+@pytest.mark.parametrize(
+    "text, word", [("zéro six", "chiffres"), ("lea@", "valide"), ("<script>@x", "valide")]
+)
 def test_bad_contact_is_asked_again(text, word):
     result, said = validate("contact", text)
     assert result["contact"] is None and word in said[0]
@@ -64,13 +67,20 @@ def test_consent_maybe_is_asked_again():
     assert validate("consent", "oui j'accepte")[0] == {"consent": "yes"}
 
 
-SLOTS = {"first_name": "Léa", "last_name": "Martin", "full_name": "Léa Martin",
-         "email": "lea@example.org", "contact": "lea@example.org", "commune": "Firminy",
-         "commune_insee": "42095", "on_territory": True,
-         "project_summary": "Reprendre notre menuiserie en SCOP", "consent": "yes",
-         "offer": "reprise-cooperative",
-         "last_orientation": {"ranking": [["situation_reprise_cooperative", 0.9]],
-                              "rule": "R2"}}
+SLOTS = {
+    "first_name": "Léa",
+    "last_name": "Martin",
+    "full_name": "Léa Martin",
+    "email": "lea@example.org",
+    "contact": "lea@example.org",
+    "commune": "Firminy",
+    "commune_insee": "42095",
+    "on_territory": True,
+    "project_summary": "Reprendre notre menuiserie en SCOP",
+    "consent": "yes",
+    "offer": "reprise-cooperative",
+    "last_orientation": {"ranking": [["situation_reprise_cooperative", 0.9]], "rule": "R2"},
+}
 
 
 def test_summary_lists_the_details_with_correction_buttons():
@@ -83,10 +93,16 @@ def test_summary_lists_the_details_with_correction_buttons():
 
 
 def test_correction_forgets_only_that_field():
-    events = ActionCorrect().run(CollectingDispatcher(),
-                                 tracker(slots={**SLOTS, "field": "contact"}), {})
+    events = ActionCorrect().run(
+        CollectingDispatcher(), tracker(slots={**SLOTS, "field": "contact"}), {}
+    )
     assert {e["name"] for e in events if e["value"] is None} == {
-        "contact", "email", "phone", "phone_region", "field"}
+        "contact",
+        "email",
+        "phone",
+        "phone_region",
+        "field",
+    }
 
 
 def test_submitting_twice_writes_one_lead_and_gives_its_reference():
@@ -103,6 +119,7 @@ def test_submitting_twice_writes_one_lead_and_gives_its_reference():
 
 def test_the_lead_carries_clean_facts():
     from bot.callback.form import lead_draft
+
     draft = lead_draft("u", "1", {**SLOTS, "legal_form": "scop", "age": "17 ans"})
     assert draft["legal_form"] == "SCOP" and draft["youth"] is True
     assert draft["confidence"] == 0.9 and draft["consent_version"]
@@ -111,6 +128,7 @@ def test_the_lead_carries_clean_facts():
 def test_database_down_tells_the_truth_and_keeps_the_lead(tmp_path, monkeypatch):
     from bot.leads.repository import LeadRepository
     from bot.settings import Settings
+
     broken = Settings(database_url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     monkeypatch.setattr(service, "_repository", LeadRepository(settings=broken))
     dispatcher = CollectingDispatcher()

@@ -1,4 +1,5 @@
 """From "bonjour" to a confirmed call-back over REST, with the lead found in the database."""
+
 import json
 
 import pytest
@@ -30,7 +31,7 @@ def test_whole_call_back_request_with_a_question_in_the_middle(rasa_server):
     assert "structure" in _texts(after)
     faq = say("c'est quoi une SCOP ?")
     assert "société coopérative et participative" in _texts(faq)
-    assert "structure" in _texts(faq)          # back to the form's question
+    assert "structure" in _texts(faq)  # back to the form's question
     assert "projet" in _texts(say("Menuiserie Dupont"))
     consent = say("Reprendre la menuiserie avec six collègues quand le patron part à la retraite")
     assert "Acceptez-vous" in _texts(consent)
@@ -42,8 +43,9 @@ def test_whole_call_back_request_with_a_question_in_the_middle(rasa_server):
     reference = next(w for w in _texts(done).replace(".", " ").split() if w.startswith("ESS-"))
     again = say("/confirm")  # the same confirmation twice
     assert reference in _texts(again)
-    [lead] = [lead for lead in _leads(rasa_server.database_url)
-              if lead["conversation_id"] == "callback-1"]
+    [lead] = [
+        lead for lead in _leads(rasa_server.database_url) if lead["conversation_id"] == "callback-1"
+    ]
     assert lead["reference"] == reference and lead["offer_id"] == "reprise-cooperative"
     assert lead["first_name"] == "Léa" and lead["last_name"] == "Martin"
     assert lead["commune_insee"] == "42095" and lead["on_territory"] in (1, True)
@@ -83,8 +85,9 @@ def test_erasing_my_data_removes_lead_and_conversation(rasa_server):
     assert any(lead["conversation_id"] == "callback-3" for lead in _leads(rasa_server.database_url))
     erased = say("oui")
     assert "ont été effacées" in _texts(erased)
-    assert not any(lead["conversation_id"] == "callback-3"
-                   for lead in _leads(rasa_server.database_url))
+    assert not any(
+        lead["conversation_id"] == "callback-3" for lead in _leads(rasa_server.database_url)
+    )
 
 
 def test_contact_details_never_reach_the_logs(rasa_server):

@@ -1,4 +1,5 @@
 """The offer catalogue: the 18 offers of data/offers.yml, and clear errors on a broken file."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +11,24 @@ from bot.orientation.catalogue import PHASES, CatalogueError, load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_OFFERS = {
-    "ideation": "creation", "validation": "creation", "modelisation": "creation",
-    "creation": "creation", "reprise-cooperative": "creation",
-    "societe-commerciale-ess": "creation", "competences": "consolidation",
-    "partenariats": "consolidation", "forme-juridique": "consolidation",
-    "achats-responsables": "consolidation", "diversification": "changement-echelle",
-    "duplication": "changement-echelle", "fertilisation": "changement-echelle",
-    "cooperation": "changement-echelle", "mutualisation": "changement-echelle",
-    "cjs": "jeunesse", "reve-et-realise": "jeunesse", "beelys": "jeunesse",
+    "ideation": "creation",
+    "validation": "creation",
+    "modelisation": "creation",
+    "creation": "creation",
+    "reprise-cooperative": "creation",
+    "societe-commerciale-ess": "creation",
+    "competences": "consolidation",
+    "partenariats": "consolidation",
+    "forme-juridique": "consolidation",
+    "achats-responsables": "consolidation",
+    "diversification": "changement-echelle",
+    "duplication": "changement-echelle",
+    "fertilisation": "changement-echelle",
+    "cooperation": "changement-echelle",
+    "mutualisation": "changement-echelle",
+    "cjs": "jeunesse",
+    "reve-et-realise": "jeunesse",
+    "beelys": "jeunesse",
 }
 
 
@@ -40,7 +51,11 @@ def test_no_invented_contact_details(catalogue):
 
 def test_creation_path_is_ideation_to_creation(catalogue):
     assert [o.id for o in catalogue.creation_path()] == [
-        "ideation", "validation", "modelisation", "creation"]
+        "ideation",
+        "validation",
+        "modelisation",
+        "creation",
+    ]
 
 
 def _broken(tmp_path, mutate) -> Path:
@@ -51,17 +66,30 @@ def _broken(tmp_path, mutate) -> Path:
     return path
 
 
-@pytest.mark.parametrize("mutate, offer, field, words", [
-    (lambda d: d["offers"][2].update(phase="lancement"), "modelisation", "phase", "inconnue"),
-    (lambda d: d["offers"][3].update(id="ideation"), "ideation", "id", "double"),
-    (lambda d: d["offers"][4].pop("title"), "reprise-cooperative", "title", "manquant"),
-    (lambda d: d["offers"][5].update(benefits=[]), "societe-commerciale-ess", "benefits", "vide"),
-    (lambda d: d["offers"][6].update(organisation="inconnue"), "competences", "organisation",
-     "inconnue"),
-    (lambda d: d["offers"][16].update(axis=1), "reve-et-realise", "axis", "incohérent"),
-])
-def test_a_mistake_is_reported_with_file_line_offer_and_field(tmp_path, mutate, offer, field,
-                                                               words):
+@pytest.mark.parametrize(
+    "mutate, offer, field, words",
+    [
+        (lambda d: d["offers"][2].update(phase="lancement"), "modelisation", "phase", "inconnue"),
+        (lambda d: d["offers"][3].update(id="ideation"), "ideation", "id", "double"),
+        (lambda d: d["offers"][4].pop("title"), "reprise-cooperative", "title", "manquant"),
+        (
+            lambda d: d["offers"][5].update(benefits=[]),
+            "societe-commerciale-ess",
+            "benefits",
+            "vide",
+        ),
+        (
+            lambda d: d["offers"][6].update(organisation="inconnue"),
+            "competences",
+            "organisation",
+            "inconnue",
+        ),
+        (lambda d: d["offers"][16].update(axis=1), "reve-et-realise", "axis", "incohérent"),
+    ],
+)
+def test_a_mistake_is_reported_with_file_line_offer_and_field(
+    tmp_path, mutate, offer, field, words
+):
     path = _broken(tmp_path, mutate)
     with pytest.raises(CatalogueError) as err:
         load_catalogue(path)
@@ -81,8 +109,12 @@ def test_invalid_yaml_gives_the_line(tmp_path):
 
 def test_cli_reports_a_broken_catalogue_in_one_line(tmp_path):
     path = _broken(tmp_path, lambda d: d["offers"][0].update(phase="nulle-part"))
-    run = subprocess.run([sys.executable, "-m", "bot", "check", "--file", str(path)],
-                         capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--file", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 2
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "ideation" in lines[0] and "phase" in lines[0]
@@ -90,9 +122,13 @@ def test_cli_reports_a_broken_catalogue_in_one_line(tmp_path):
 
 def test_orient_refuses_to_start_on_a_broken_catalogue(tmp_path):
     path = _broken(tmp_path, lambda d: d["offers"][1].pop("why"))
-    run = subprocess.run([sys.executable, "-m", "bot", "orient", "bonjour"],
-                         capture_output=True, text=True, cwd=ROOT,
-                         env={"BOUSSOLE_OFFERS": str(path), "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "orient", "bonjour"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"BOUSSOLE_OFFERS": str(path), "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 2 and run.stdout == ""
     assert "validation" in run.stderr and "why" in run.stderr
 

@@ -1,4 +1,5 @@
 """Messaging channels without a server: what they render, and that they stay off unconfigured."""
+
 import asyncio
 import logging
 
@@ -10,25 +11,41 @@ from bot.rasa_ext.channels.telegram import TelegramInput
 from bot.rasa_ext.channels.twilio import TwilioInput, twilio_signature
 from bot.settings import Settings
 
-BUTTONS = [{"title": "Être rappelé·e", "payload": "/request_callback"},
-           {"title": "Ce n'est pas ça", "payload": "/not_this"},
-           {"title": "Recommencer", "payload": "/restart"}]
+BUTTONS = [
+    {"title": "Être rappelé·e", "payload": "/request_callback"},
+    {"title": "Ce n'est pas ça", "payload": "/not_this"},
+    {"title": "Recommencer", "payload": "/restart"},
+]
 CREDENTIALS = {"access_token_env": "TEST_TG_TOKEN", "webhook_secret_env": "TEST_TG_SECRET"}
 
 
-@pytest.mark.parametrize("reply, payload", [
-    ("1", "/request_callback"), (" 2. ", "/not_this"), ("trois", "/restart"),
-    ("etre rappelee", None), ("Être rappelé·e", "/request_callback"),
-    ("ce n’est pas ça !", "/not_this"), ("4", None), ("0", None),
-    ("je voudrais créer une asso", None)])
+@pytest.mark.parametrize(
+    "reply, payload",
+    [
+        ("1", "/request_callback"),
+        (" 2. ", "/not_this"),
+        ("trois", "/restart"),
+        ("etre rappelee", None),
+        ("Être rappelé·e", "/request_callback"),
+        ("ce n’est pas ça !", "/not_this"),
+        ("4", None),
+        ("0", None),
+        ("je voudrais créer une asso", None),
+    ],
+)
 def test_a_reply_designates_a_button_by_number_or_title(reply, payload):
     assert choice_payload(reply, BUTTONS) == payload
 
 
 def test_numbered_choices_list_every_button_under_the_text():
     text = numbered_choices("On fait quoi ?", BUTTONS)
-    assert text.splitlines()[:5] == ["On fait quoi ?", "", "1. Être rappelé·e",
-                                     "2. Ce n'est pas ça", "3. Recommencer"]
+    assert text.splitlines()[:5] == [
+        "On fait quoi ?",
+        "",
+        "1. Être rappelé·e",
+        "2. Ce n'est pas ça",
+        "3. Recommencer",
+    ]
 
 
 def test_long_texts_are_cut_at_paragraphs_and_lose_nothing():
@@ -54,9 +71,14 @@ def test_a_channel_without_its_variables_is_off_and_says_which(caplog):
 
 
 def test_a_channel_with_its_variables_is_on():
-    environment = Settings.from_env({"TEST_TG_TOKEN": "123:abc", "TEST_TG_SECRET": "s3cret",
-                                     "BOUSSOLE_CHANNEL_TIMEOUT": "2",
-                                     "BOUSSOLE_RATE_LIMIT": "7/30"})
+    environment = Settings.from_env(
+        {
+            "TEST_TG_TOKEN": "123:abc",
+            "TEST_TG_SECRET": "s3cret",
+            "BOUSSOLE_CHANNEL_TIMEOUT": "2",
+            "BOUSSOLE_RATE_LIMIT": "7/30",
+        }
+    )
     channel = TelegramInput.from_settings(CREDENTIALS, environment)
     assert channel.settings == {"access_token": "123:abc", "webhook_secret": "s3cret"}
     assert channel.timeout == 2.0 and (channel.flood.limit, channel.flood.window) == (7, 30.0)
@@ -83,7 +105,7 @@ def test_the_guarded_rest_channel_takes_its_limits_from_the_settings():
     assert (rest.limit, rest.window) == (9, 10.0)
     assert (rest.address_limiter.limit, rest.address_limiter.window) == (3, 60.0)
     written = GuardedRestInput.from_settings({"limit": 5, "window": 30}, config)
-    assert (written.limit, written.window) == (5, 30.0)     # python -m bot deploy's wins
+    assert (written.limit, written.window) == (5, 30.0)  # python -m bot deploy's wins
 
 
 def test_signatures_match_the_platforms_own_computation():
@@ -91,8 +113,9 @@ def test_signatures_match_the_platforms_own_computation():
 
     params = {"From": "+33612345678", "Body": "Bonjour é", "To": "+33700000000"}
     url = "https://ess.example.org/webhooks/twilio/webhook"
-    assert twilio_signature("tok", url, params) == \
-        RequestValidator("tok").compute_signature(url, params)
+    assert twilio_signature("tok", url, params) == RequestValidator("tok").compute_signature(
+        url, params
+    )
     body = b'{"object":"page"}'
     good = "sha256=4a1f8e4c3b2e1d0f"  # wrong on purpose
     assert not signature_ok(body, good, "secret")
@@ -111,5 +134,5 @@ def test_the_flood_guard_counts_each_conversation_on_its_own(monkeypatch):
     assert guard.check("b") == 0
     clock[0] += 59
     assert guard.check("a") == 3
-    clock[0] += 2                                    # 61 s after a's first message
+    clock[0] += 2  # 61 s after a's first message
     assert guard.check("a") == 0

@@ -1,4 +1,5 @@
 """Contact details: clean values, or a French re-ask that says what to type."""
+
 import pytest
 from rendering import render
 
@@ -18,14 +19,22 @@ def said(checked, register="vous"):
     return render(checked.error, register, **(checked.values or {}))["text"]
 
 
-@pytest.mark.parametrize("text, value", [
-    ("06 12 34 56 78", "+33612345678"), ("0612345678", "+33612345678"),
-    ("06.12.34.56.78", "+33612345678"), ("+33 6 12 34 56 78", "+33612345678"),
-    ("+33 (0)6 12 34 56 78", "+33612345678"), ("0033612345678", "+33612345678"),
-    ("04 77 12 34 56", "+33477123456"), ("0692 12 34 56", "+262692123456"),
-    ("+262 692 12 34 56", "+262692123456"), ("0696 11 22 33", "+596696112233"),
-    ("+689 87 12 34 56", "+68987123456"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("0612345678", "+33612345678"),
+        ("06.12.34.56.78", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("+33 (0)6 12 34 56 78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("04 77 12 34 56", "+33477123456"),
+        ("0692 12 34 56", "+262692123456"),
+        ("+262 692 12 34 56", "+262692123456"),
+        ("0696 11 22 33", "+596696112233"),
+        ("+689 87 12 34 56", "+68987123456"),
+    ],
+)
 def test_french_and_overseas_phone_numbers(text, value):
     assert check_phone(text).value == value
 
@@ -35,8 +44,9 @@ def test_overseas_numbers_carry_their_region():
     assert check_phone("06 12 34 56 78").extra["region"] == "France métropolitaine"
 
 
-@pytest.mark.parametrize("text", ["zéro six douze", "06 12 34", "12345678901234", "+1 555 0100",
-                                  "", "06-12-34-56-7a"])
+@pytest.mark.parametrize(
+    "text", ["zéro six douze", "06 12 34", "12345678901234", "+1 555 0100", "", "06-12-34-56-7a"]
+)
 def test_bad_phone_numbers_are_asked_again(text):
     result = check_phone(text)
     assert result.value is None and result.error
@@ -50,14 +60,20 @@ def test_phone_is_shown_the_french_way():
     assert format_phone("+33612345678") == "06 12 34 56 78"
 
 
-@pytest.mark.parametrize("text, value", [("lea.martin@example.org", "lea.martin@example.org"),
-                                         ("  Lea.Martin@Example.ORG ", "Lea.Martin@example.org")])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("lea.martin@example.org", "lea.martin@example.org"),
+        ("  Lea.Martin@Example.ORG ", "Lea.Martin@example.org"),
+    ],
+)
 def test_email(text, value):
     assert check_email(text).value == value
 
 
-@pytest.mark.parametrize("text", ["lea.martin", "lea@", "<script>@x.fr",
-                                  "lea martin@example.org", "a@b", ""])
+@pytest.mark.parametrize(
+    "text", ["lea.martin", "lea@", "<script>@x.fr", "lea martin@example.org", "a@b", ""]
+)
 def test_bad_email_is_asked_again(text):
     assert check_email(text).error
 

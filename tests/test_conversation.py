@@ -1,4 +1,5 @@
 """A first conversation over Rasa's REST channel, with the real Rasa and action servers."""
+
 import pytest
 
 pytestmark = pytest.mark.server
@@ -31,14 +32,24 @@ def test_buttons_orient_in_two_clicks(rasa_server):
     assert [m["custom"]["offer"]["id"] for m in card if m.get("custom")] == ["mutualisation"]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "x" * 20000, "<script>alert(1)</script>",
-                                  "'; DROP TABLE leads; --", "مرحبا كيف حالك"],
-                         ids=["empty", "spaces", "emoji", "20kB", "html", "sql", "arabic"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "🙂🙂🙂",
+        "x" * 20000,
+        "<script>alert(1)</script>",
+        "'; DROP TABLE leads; --",
+        "مرحبا كيف حالك",
+    ],
+    ids=["empty", "spaces", "emoji", "20kB", "html", "sql", "arabic"],
+)
 def test_bad_input_gets_an_answer_and_the_conversation_goes_on(rasa_server, text):
     sender = f"bad-{abs(hash(text))}"
     answer = rasa_server.say(sender, text)
     assert answer and all("custom" not in m for m in answer)
-    card = rasa_server.say(sender, "notre asso veut répondre aux marchés publics avec des "
-                                   "clauses sociales")
-    assert [m["custom"]["offer"]["id"] for m in card if m.get("custom")] == [
-        "achats-responsables"]
+    card = rasa_server.say(
+        sender, "notre asso veut répondre aux marchés publics avec des clauses sociales"
+    )
+    assert [m["custom"]["offer"]["id"] for m in card if m.get("custom")] == ["achats-responsables"]

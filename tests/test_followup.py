@@ -1,6 +1,7 @@
 """The follow-up loop: the person is told, advisors are reminded, the survey link follows closing;
 once per message whatever the runs, never to someone erased or who withdrew, retried after a
 failure. Fake clock (`now`), local SMTP (aiosmtpd), local Telegram/Twilio (fake_platforms)."""
+
 import os
 import socket
 import subprocess
@@ -56,9 +57,13 @@ def smtp():
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    inbox.settings = SmtpSettings(host="127.0.0.1", port=port, starttls=False,
-                                  sender="boussole@test.example",
-                                  workspace_url="https://ess.example.org/conseil")
+    inbox.settings = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        starttls=False,
+        sender="boussole@test.example",
+        workspace_url="https://ess.example.org/conseil",
+    )
     yield inbox
     controller.stop()
 
@@ -81,11 +86,16 @@ def db_url(request, tmp_path):
 
 
 def channel_env(platforms) -> dict:
-    return {"TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET, "TELEGRAM_API_URL": platforms.url,
-            "TWILIO_ACCOUNT_SID": fp.TWILIO_SID,
-            "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN, "TWILIO_API_URL": platforms.url,
-            "TWILIO_SMS_FROM": fp.TWILIO_NUMBER, "TWILIO_WHATSAPP_FROM": fp.TWILIO_WHATSAPP}
+    return {
+        "TELEGRAM_ACCESS_TOKEN": fp.TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": fp.TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": platforms.url,
+        "TWILIO_ACCOUNT_SID": fp.TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": fp.TWILIO_TOKEN,
+        "TWILIO_API_URL": platforms.url,
+        "TWILIO_SMS_FROM": fp.TWILIO_NUMBER,
+        "TWILIO_WHATSAPP_FROM": fp.TWILIO_WHATSAPP,
+    }
 
 
 class World:
@@ -95,7 +105,7 @@ class World:
         self.url = url
         self.repo = LeadRepository(session_factory(make_engine(url)))
         self.inbox, self.platforms, self.tmp = smtp, platforms, tmp_path
-        with platforms.lock:   # the fake platforms serve the whole session: start afresh
+        with platforms.lock:  # the fake platforms serve the whole session: start afresh
             platforms.calls.clear()
             platforms.troubles.clear()
         advisors = Advisors(self.repo)
@@ -103,23 +113,37 @@ class World:
         advisors.add("malik@sem.example", "Malik", "sem-ess", "conseiller", "mot de passe long")
         advisors.add("ancien@sem.example", "Ancien", "sem-ess", "conseiller", "mot de passe long")
         advisors.disable("ancien@sem.example")
-        advisors.add("yann@unis-cite.example", "Yann", "unis-cite", "conseiller",
-                     "mot de passe long")
+        advisors.add(
+            "yann@unis-cite.example", "Yann", "unis-cite", "conseiller", "mot de passe long"
+        )
         self.settings = self.configured(smtp.settings)
 
     def configured(self, smtp_settings):
-        return Settings(var_dir=self.tmp / "var", secret_key="test-secret",
-                        public_url="https://ess.example.org", smtp=smtp_settings,
-                        channel_timeout=1, environ=channel_env(self.platforms))
+        return Settings(
+            var_dir=self.tmp / "var",
+            secret_key="test-secret",
+            public_url="https://ess.example.org",
+            smtp=smtp_settings,
+            channel_timeout=1,
+            environ=channel_env(self.platforms),
+        )
 
     def lead(self, conversation, created, **over):
-        values = {"confirmation_key": confirmation_key(conversation, "m"),
-                  "conversation_id": conversation, "first_name": "Léa", "last_name": "Martin",
-                  "email": f"{conversation}@example.org", "phone": "+33612345678",
-                  "commune": "Firminy", "on_territory": True, "offer_id": "reprise-cooperative",
-                  "confidence": 0.9, "consent_version": "v1",
-                  "created_at": created.astimezone(timezone.utc).isoformat(),
-                  "project_summary": "Reprendre la menuiserie de notre patron en SCOP"}
+        values = {
+            "confirmation_key": confirmation_key(conversation, "m"),
+            "conversation_id": conversation,
+            "first_name": "Léa",
+            "last_name": "Martin",
+            "email": f"{conversation}@example.org",
+            "phone": "+33612345678",
+            "commune": "Firminy",
+            "on_territory": True,
+            "offer_id": "reprise-cooperative",
+            "confidence": 0.9,
+            "consent_version": "v1",
+            "created_at": created.astimezone(timezone.utc).isoformat(),
+            "project_summary": "Reprendre la menuiserie de notre patron en SCOP",
+        }
         values.update(over)
         return self.repo.save({k: v for k, v in values.items() if v is not None}).reference
 
@@ -141,10 +165,10 @@ def world(db_url, tmp_path, smtp, platforms):
 
 # -- the person is kept informed ---------------------------------------------------------------
 
+
 def test_taken_in_charge_the_person_learns_who_will_call_once(world):
     ref = world.lead("lea", paris("2026-03-02"))
-    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example",
-                             at=paris("2026-03-03", 9))
+    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03", 9))
     report = world.run(paris("2026-03-03", 9).replace(minute=15))
     assert report.sent == 1
     [(subject, body)] = world.mails_to("lea@example.org")
@@ -161,16 +185,16 @@ def test_taken_in_charge_the_person_learns_who_will_call_once(world):
 
 def test_a_person_who_said_tu_is_answered_with_tu(world):
     ref = world.lead("tom", paris("2026-03-02"), first_name="Tom", facts={"register": "tu"})
-    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example",
-                             at=paris("2026-03-03", 9))
+    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03", 9))
     world.run(paris("2026-03-03", 11))
     [(subject, body)] = world.mails_to("tom@example.org")
     assert subject.startswith("Ta demande") and "va t'appeler" in body and "vous" not in body
 
 
 def test_unreachable_on_telegram_says_how_to_get_back_in_touch(world):
-    ref = world.lead("tg", paris("2026-03-02"), channel="telegram", email=None,
-                     reply_address="telegram:424242")
+    ref = world.lead(
+        "tg", paris("2026-03-02"), channel="telegram", email=None, reply_address="telegram:424242"
+    )
     world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
     world.repo.change_status(ref, "injoignable", "claire@sem.example", at=paris("2026-03-04"))
     world.run(paris("2026-03-04", 11))
@@ -183,8 +207,13 @@ def test_unreachable_on_telegram_says_how_to_get_back_in_touch(world):
 
 
 def test_a_lead_from_whatsapp_is_written_back_on_whatsapp(world):
-    ref = world.lead("wa", paris("2026-03-02"), channel="twilio", email=None,
-                     reply_address="whatsapp:+33611111111")
+    ref = world.lead(
+        "wa",
+        paris("2026-03-02"),
+        channel="twilio",
+        email=None,
+        reply_address="whatsapp:+33611111111",
+    )
     world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
     world.run(paris("2026-03-03", 11))
     [call] = world.platforms.sent_to("whatsapp:+33611111111")
@@ -239,31 +268,33 @@ def test_an_sms_when_only_a_mobile_number_was_given(world):
 
 def test_nobody_is_written_to_at_night(world):
     ref = world.lead("nuit", paris("2026-03-02"))
-    world.repo.change_status(ref, "pris_en_charge", "claire@sem.example",
-                             at=paris("2026-03-03", 21))
+    world.repo.change_status(
+        ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03", 21)
+    )
     assert world.run(paris("2026-03-03", 23)).sent == 0
     assert world.run(paris("2026-03-04", 8)).sent == 1
 
 
 # -- advisors are reminded -----------------------------------------------------------------------
 
+
 def test_one_digest_per_organisation_to_its_active_advisors(world):
-    new = world.lead("n1", paris("2026-03-02"))                       # nouveau > 3 days
+    new = world.lead("n1", paris("2026-03-02"))  # nouveau > 3 days
     taken = world.lead("p1", paris("2026-02-09"))
     world.repo.change_status(taken, "pris_en_charge", "malik@sem.example", at=paris("2026-02-10"))
     youth = world.lead("j1", paris("2026-03-02"), offer_id="reve-et-realise")
     world.inbox.messages.clear()
-    world.run(paris("2026-03-05", 7))          # before sending hours: nothing
+    world.run(paris("2026-03-05", 7))  # before sending hours: nothing
     assert world.inbox.messages == []
     world.run(paris("2026-03-05"))
     digests = [(to, s, b) for to, s, b in world.inbox.messages if s.startswith("Rappel")]
     assert len(digests) == 2
     sem = next(d for d in digests if "claire@sem.example" in d[0])
-    assert sorted(sem[0]) == ["claire@sem.example", "malik@sem.example"]   # not the disabled one
+    assert sorted(sem[0]) == ["claire@sem.example", "malik@sem.example"]  # not the disabled one
     assert new in sem[2] and taken in sem[2] and youth not in sem[2]
     assert "15 jours ouvrés" in sem[2] and "3 jours ouvrés" in sem[2]
     assert f"https://ess.example.org/conseil/demandes/{new}" in sem[2]
-    assert "@example.org" not in sem[2] and "0612345678" not in sem[2]   # no contact details
+    assert "@example.org" not in sem[2] and "0612345678" not in sem[2]  # no contact details
     unis = next(d for d in digests if "yann@unis-cite.example" in d[0])
     assert youth in unis[2] and new not in unis[2]
     count = len(world.inbox.messages)
@@ -284,13 +315,13 @@ def test_new_lead_reminder_counts_working_days_across_easter(world):
 def test_stale_at_30_days_reminded_again_then_flagged_at_45(world):
     ref = world.lead("vieux", paris("2026-01-05"))
     world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-01-06"))
-    world.run(paris("2026-01-27"))     # 15 working days after 6 January: 27 January
-    world.run(paris("2026-02-17"))     # 30: 17 February
+    world.run(paris("2026-01-27"))  # 15 working days after 6 January: 27 January
+    world.run(paris("2026-02-17"))  # 30: 17 February
     bodies = [b for s, b in world.mails_to("claire@sem.example")]
     assert len(bodies) == 2 and "15 jours ouvrés" in bodies[0] and "30 jours ouvrés" in bodies[1]
-    world.run(paris("2026-03-09"))     # 44 working days: not yet
+    world.run(paris("2026-03-09"))  # 44 working days: not yet
     assert world.repo.get(ref).flagged_at is None
-    world.run(paris("2026-03-10"))     # 45
+    world.run(paris("2026-03-10"))  # 45
     assert world.repo.get(ref).flagged_at is not None
     # A status change is news: the flag goes.
     world.repo.change_status(ref, "aide_proposee", "claire@sem.example", at=paris("2026-03-11"))
@@ -298,6 +329,7 @@ def test_stale_at_30_days_reminded_again_then_flagged_at_45(world):
 
 
 # -- faults ---------------------------------------------------------------------------------------
+
 
 def test_smtp_down_the_message_waits_and_leaves_once_it_is_back(world):
     ref = world.lead("panne", paris("2026-03-02"))
@@ -335,7 +367,7 @@ def test_twilio_down_the_sms_waits_and_leaves_once(world):
     phone = "+33633333333"
     ref = world.lead("twpanne", paris("2026-03-02"), email=None, phone=phone)
     world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
-    world.platforms.trouble(phone, "500", "500", "500")   # every attempt of the channel fails
+    world.platforms.trouble(phone, "500", "500", "500")  # every attempt of the channel fails
     assert world.run(paris("2026-03-03", 11)).failed == 1
     assert world.platforms.sent_to(phone) == []
     assert world.run(paris("2026-03-03", 11).replace(minute=15)).sent == 1
@@ -381,32 +413,58 @@ def test_dry_run_prints_and_records_nothing(world):
 def test_two_runs_cannot_claim_the_same_message(world):
     ref = world.lead("claim", paris("2026-03-02"))
     lead_id = world.repo.get(ref).id
-    id_ = world.repo.followup_record("k", "person_taken", lead_id, "email", "x@example.org",
-                                     paris("2026-03-02"))
-    assert world.repo.followup_record("k", "person_taken", lead_id, "email", "x@example.org",
-                                      paris("2026-03-02")) is None
+    id_ = world.repo.followup_record(
+        "k", "person_taken", lead_id, "email", "x@example.org", paris("2026-03-02")
+    )
+    assert (
+        world.repo.followup_record(
+            "k", "person_taken", lead_id, "email", "x@example.org", paris("2026-03-02")
+        )
+        is None
+    )
     assert world.repo.followup_claim([id_]) == [id_]
     assert world.repo.followup_claim([id_]) == []
 
 
 # -- the command line -----------------------------------------------------------------------------
 
+
 def test_the_command_line_runs_the_loop(tmp_path, smtp):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     upgrade(url)
     repo = LeadRepository(session_factory(make_engine(url)))
-    ref = repo.save({"confirmation_key": "k1", "conversation_id": "cli", "first_name": "Ada",
-                     "email": "ada@example.org", "offer_id": "reprise-cooperative",
-                     "consent_version": "v1", "created_at": "2026-03-02T09:00:00+00:00"}).reference
+    ref = repo.save(
+        {
+            "confirmation_key": "k1",
+            "conversation_id": "cli",
+            "first_name": "Ada",
+            "email": "ada@example.org",
+            "offer_id": "reprise-cooperative",
+            "consent_version": "v1",
+            "created_at": "2026-03-02T09:00:00+00:00",
+        }
+    ).reference
     repo.change_status(ref, "pris_en_charge", "x@sem.example", at=paris("2026-03-03"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url,
-           "BOUSSOLE_SMTP_HOST": "127.0.0.1", "BOUSSOLE_SMTP_PORT": str(smtp.settings.port),
-           "BOUSSOLE_SMTP_STARTTLS": "0", "BOUSSOLE_SECRET_KEY": "k",
-           "BOUSSOLE_ROOT": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "BOUSSOLE_SMTP_HOST": "127.0.0.1",
+        "BOUSSOLE_SMTP_PORT": str(smtp.settings.port),
+        "BOUSSOLE_SMTP_STARTTLS": "0",
+        "BOUSSOLE_SECRET_KEY": "k",
+        "BOUSSOLE_ROOT": str(ROOT),
+    }
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "bot", "follow-up", *args], env=env,
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "follow-up", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     dry = cli("run", "--now", "2026-03-03T11:00:00+01:00", "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -415,7 +473,7 @@ def test_the_command_line_runs_the_loop(tmp_path, smtp):
     done = cli("run", "--now", "2026-03-03T11:00:00+01:00")
     assert done.returncode == 0, done.stderr
     assert "1 message(s) envoyé(s)" in done.stdout and len(smtp.messages) == 1
-    again = cli("run", "--now", "2026-03-03")     # a date alone: 10:00 in Paris
+    again = cli("run", "--now", "2026-03-03")  # a date alone: 10:00 in Paris
     assert "0 message(s) envoyé(s)" in again.stdout and len(smtp.messages) == 1
     bad = cli("run", "--now", "mardi")
     assert bad.returncode == 2 and "n'est pas une date ISO" in bad.stderr
@@ -423,16 +481,19 @@ def test_the_command_line_runs_the_loop(tmp_path, smtp):
 
 # -- the address of a messaging-app person --------------------------------------------------------
 
+
 def test_a_telegram_lead_keeps_the_chat_to_write_back_to_and_nothing_else(world):
     import asyncio
 
     from bot.followup.addresses import ReplyAddresses, request
     from bot.rasa_ext.channels.telegram import TelegramOutput
 
-    ref = world.lead("telegram-abc", paris("2026-03-02"), channel="telegram", email=None,
-                     phone=None)
-    other = world.lead("telegram-def", paris("2026-03-02"), channel="telegram", email=None,
-                       phone=None)
+    ref = world.lead(
+        "telegram-abc", paris("2026-03-02"), channel="telegram", email=None, phone=None
+    )
+    other = world.lead(
+        "telegram-def", paris("2026-03-02"), channel="telegram", email=None, phone=None
+    )
     output = TelegramOutput(fp.TELEGRAM_TOKEN, world.platforms.url, 4242)
     output.addresses = ReplyAddresses(Settings(database_url=world.url))
     asyncio.run(output.send_custom_json("telegram-abc", request(ref)))
@@ -440,7 +501,7 @@ def test_a_telegram_lead_keeps_the_chat_to_write_back_to_and_nothing_else(world)
     asyncio.run(output.send_custom_json("telegram-abc", request(other)))
     assert world.repo.get(ref).reply_address == "telegram:4242"
     assert world.repo.get(other).reply_address is None
-    assert world.platforms.sent_to("4242") == []        # nothing was said to the person
+    assert world.platforms.sent_to("4242") == []  # nothing was said to the person
     world.repo.change_status(ref, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03"))
     world.run(paris("2026-03-03", 11))
     [call] = world.platforms.sent_to("4242")
@@ -460,15 +521,29 @@ def test_the_submit_action_asks_a_messaging_channel_for_its_address(leads_databa
     from actions.callback import ActionSubmitLead
     from bot.followup.addresses import REQUEST
 
-    slots = {"first_name": "Léa", "last_name": "Martin", "email": "lea@example.org",
-             "consent": "yes", "offer": "reprise-cooperative", "commune": "Firminy"}
+    slots = {
+        "first_name": "Léa",
+        "last_name": "Martin",
+        "email": "lea@example.org",
+        "consent": "yes",
+        "offer": "reprise-cooperative",
+        "commune": "Firminy",
+    }
     messages = {}
     for channel in ("telegram", "rest"):
-        events = [{"event": "session_started", "timestamp": 1700000000.0},
-                  {"event": "user", "timestamp": 1700000001.0, "text": "oui",
-                   "input_channel": channel, "parse_data": {}}]
-        tracker = Tracker(f"{channel}-1", slots, {"text": "oui"}, events, False, None, None,
-                          "action_listen")
+        events = [
+            {"event": "session_started", "timestamp": 1700000000.0},
+            {
+                "event": "user",
+                "timestamp": 1700000001.0,
+                "text": "oui",
+                "input_channel": channel,
+                "parse_data": {},
+            },
+        ]
+        tracker = Tracker(
+            f"{channel}-1", slots, {"text": "oui"}, events, False, None, None, "action_listen"
+        )
         dispatcher = CollectingDispatcher()
         ActionSubmitLead().run(dispatcher, tracker, {})
         messages[channel] = [m.get("custom") for m in dispatcher.messages if m.get("custom")]
@@ -478,6 +553,7 @@ def test_the_submit_action_asks_a_messaging_channel_for_its_address(leads_databa
 
 
 # -- « sans suite » in the inbox ------------------------------------------------------------------
+
 
 def test_the_inbox_shows_and_filters_leads_flagged_without_news(world):
     from starlette.testclient import TestClient
@@ -490,8 +566,14 @@ def test_the_inbox_shows_and_filters_leads_flagged_without_news(world):
     world.run(paris("2026-03-10"))
     Advisors(world.repo).add("admin@sem.example", "Admin", "sem-ess", "admin", PASSWORD)
     client = TestClient(create_app(web_settings(world.tmp), repository=world.repo))
-    client.post("/conseil/connexion", data={"email": "admin@sem.example", "password": PASSWORD,
-                                            "csrf": csrf(client, "/conseil/connexion")})
+    client.post(
+        "/conseil/connexion",
+        data={
+            "email": "admin@sem.example",
+            "password": PASSWORD,
+            "csrf": csrf(client, "/conseil/connexion"),
+        },
+    )
     page = client.get("/conseil/").text
     assert {old, recent} <= refs(page) and page.count("sans suite : à décider") == 1
     assert refs(client.get("/conseil/?suite=sans_suite").text) == {old}

@@ -1,4 +1,5 @@
 """Leads in a real database: written once, qualified, audited, exported, erased, never lost."""
+
 import csv
 import io
 import json
@@ -48,15 +49,25 @@ def repo(db_url):
 
 def draft(conversation="conv-1", message="msg-1", **over):
     values = dict(
-        confirmation_key=confirmation_key(conversation, message), conversation_id=conversation,
-        channel="rest", first_name="Léa", last_name="Martin", email="lea.martin@example.org",
-        phone="+33612345678", commune="Firminy", commune_insee="42095", on_territory=True,
+        confirmation_key=confirmation_key(conversation, message),
+        conversation_id=conversation,
+        channel="rest",
+        first_name="Léa",
+        last_name="Martin",
+        email="lea.martin@example.org",
+        phone="+33612345678",
+        commune="Firminy",
+        commune_insee="42095",
+        on_territory=True,
         project_summary="Reprendre la menuiserie de notre patron en SCOP avec six collègues",
         facts={"intent": "situation_reprise_cooperative", "legal_forms": ["SCOP"]},
-        offer_id="reprise-cooperative", alternatives=[{"offer": "forme-juridique",
-                                                       "confidence": 0.04}],
-        confidence=0.93, explanation="Parce que…", consent_version="2026-11-v1",
-        consent_at="2026-11-26T10:00:00+00:00")
+        offer_id="reprise-cooperative",
+        alternatives=[{"offer": "forme-juridique", "confidence": 0.04}],
+        confidence=0.93,
+        explanation="Parce que…",
+        consent_version="2026-11-v1",
+        consent_at="2026-11-26T10:00:00+00:00",
+    )
     values.update(over)
     return values
 
@@ -118,7 +129,8 @@ def test_status_changes_follow_the_state_machine_and_are_audited(repo):
     assert [(h.from_status, h.to_status, h.actor) for h in history] == [
         (None, "nouveau", "assistant"),
         ("nouveau", "pris_en_charge", "conseillere@sem.fr"),
-        ("pris_en_charge", "aide_proposee", "conseillere@sem.fr")]
+        ("pris_en_charge", "aide_proposee", "conseillere@sem.fr"),
+    ]
     assert history[1].comment == "Appel prévu mardi"
 
 
@@ -145,12 +157,20 @@ def test_leads_are_sorted_by_qualification_then_age(repo):
     repo.save(draft("qualified-new"))
     repo.save(draft("qualified-old", created_at="2026-01-02T09:00:00+00:00"))
     assert [lead.conversation_id for lead in repo.list()] == [
-        "qualified-old", "qualified-new", "incomplete"]
+        "qualified-old",
+        "qualified-new",
+        "incomplete",
+    ]
 
 
 def test_csv_opens_in_a_french_spreadsheet_and_neutralises_formulas(repo):
-    repo.save(draft(last_name="=HYPERLINK(\"http://x\")", structure_name="@SUM(A1)",
-                    project_summary="-2+3 <script>alert(1)</script>"))
+    repo.save(
+        draft(
+            last_name='=HYPERLINK("http://x")',
+            structure_name="@SUM(A1)",
+            project_summary="-2+3 <script>alert(1)</script>",
+        )
+    )
     text = to_csv(repo.list())
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
@@ -162,15 +182,26 @@ def test_csv_opens_in_a_french_spreadsheet_and_neutralises_formulas(repo):
 def test_jsonl_export_has_every_field_an_advisor_needs(repo):
     repo.save(draft())
     [row] = [json.loads(lead) for lead in to_jsonl(repo.list()).splitlines()]
-    for key in ("reference", "offer_id", "facts", "score", "level", "consent_version",
-                "transcript", "alternatives", "explanation", "commune_insee"):
+    for key in (
+        "reference",
+        "offer_id",
+        "facts",
+        "score",
+        "level",
+        "consent_version",
+        "transcript",
+        "alternatives",
+        "explanation",
+        "commune_insee",
+    ):
         assert row[key] not in (None, "", {}), key
     assert row["transcript"]["conversation_id"] == "conv-1"
 
 
 def test_a_lead_survives_a_database_outage(tmp_path, db_url):
-    broken = LeadRepository(session_factory(make_engine(
-        f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")))
+    broken = LeadRepository(
+        session_factory(make_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"))
+    )
     outbox = Outbox(tmp_path / "outbox.jsonl")
     result = submit(draft(), broken, outbox)
     assert result.status == "queued" and result.reference is None
@@ -184,16 +215,35 @@ def test_a_lead_survives_a_database_outage(tmp_path, db_url):
 
 def test_cli_lists_and_exports(tmp_path, db_url):
     LeadRepository(session_factory(make_engine(db_url))).save(draft())
-    env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}"}
-    listed = subprocess.run([sys.executable, "-m", "bot", "leads", "list"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    env = {
+        "DATABASE_URL": db_url,
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+    }
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot", "leads", "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert listed.returncode == 0 and "ESS-" in listed.stdout and "Martin" in listed.stdout
-    exported = subprocess.run([sys.executable, "-m", "bot", "leads", "export", "--format",
-                               "jsonl"], cwd=ROOT, env=env, capture_output=True, text=True)
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "leads", "export", "--format", "jsonl"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(exported.stdout)["offer_id"] == "reprise-cooperative"
-    purge = subprocess.run([sys.executable, "-m", "bot", "purge", "--older-than", "365d"],
-                           cwd=ROOT, env=env, capture_output=True, text=True)
+    purge = subprocess.run(
+        [sys.executable, "-m", "bot", "purge", "--older-than", "365d"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert purge.returncode == 0 and purge.stdout.startswith("0 demande(s) et 0 événement")
 
 
@@ -205,10 +255,15 @@ def test_purge_removes_old_conversation_events(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     engine = create_engine(url, future=True)
     with engine.begin() as c:
-        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
-                       "timestamp FLOAT)"))
-        c.execute(text("INSERT INTO events (sender_id, timestamp) VALUES "
-                       "('old', 1000.0), ('new', 2000000000.0)"))
+        c.execute(
+            text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, timestamp FLOAT)")
+        )
+        c.execute(
+            text(
+                "INSERT INTO events (sender_id, timestamp) VALUES "
+                "('old', 1000.0), ('new', 2000000000.0)"
+            )
+        )
     assert purge_tracker_events(365 * 86400, now=1900000000.0, url=url) == 1
     with engine.connect() as c:
         assert [r[0] for r in c.execute(text("SELECT sender_id FROM events"))] == ["new"]
@@ -228,8 +283,12 @@ def test_an_erasure_is_recorded_with_counts_and_nothing_personal(repo):
     repo.record_misunderstood("erase-me", "blabla", [{"name": "greet", "confidence": 0.2}])
     repo.erase_conversation("erase-me", channel="telegram", tracker_events=12)
     [erasure] = repo.erasures()
-    assert (erasure.channel, erasure.requested_by, erasure.leads, erasure.tracker_events) == \
-        ("telegram", "person", 1, 12)
+    assert (erasure.channel, erasure.requested_by, erasure.leads, erasure.tracker_events) == (
+        "telegram",
+        "person",
+        1,
+        12,
+    )
     assert erasure.rows == 3  # the lead, its first status change, the misunderstood message
     assert erasure.at is not None
     columns = {c.name for c in erasure.__table__.columns}

@@ -1,4 +1,5 @@
 """Turns of one conversation served by several Rasa worker processes never overlap."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ def test_two_workers_serve_one_conversation_one_turn_at_a_time(tmp_path):
         worker.join(60)
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     assert counter.read_text() == "45"
-    assert SQLiteLockStore(db=db).get_lock("alex") is None   # nothing left behind
+    assert SQLiteLockStore(db=db).get_lock("alex") is None  # nothing left behind
 
 
 def test_tickets_are_issued_in_order_and_a_lock_is_kept_while_someone_waits(tmp_path):

@@ -1,5 +1,6 @@
 """`scripts/run.sh` as a person runs it: everything on loopback only, no CORS wildcard on Rasa,
 and the demo page's widget answered through the same-origin proxy."""
+
 import os
 import signal
 import subprocess
@@ -28,10 +29,15 @@ def listening_addresses(port: int) -> set[str]:
             if state != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
                 continue
             if width == 8:
-                found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+                found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
             else:
-                found.add("::" if set(address) == {"0"} else
-                          "::1" if address == "0" * 24 + "01000000" else address)
+                found.add(
+                    "::"
+                    if set(address) == {"0"}
+                    else "::1"
+                    if address == "0" * 24 + "01000000"
+                    else address
+                )
     return found
 
 
@@ -41,11 +47,20 @@ def local_run(tmp_path_factory):
     # The action server's port is fixed in endpoints.yml: run on a copy of it.
     tmp = tmp_path_factory.mktemp("run")
     env = {k: v for k, v in os.environ.items() if k != "BOUSSOLE_HOST"}
-    env.update({k: str(v) for k, v in ports.items()}, DATABASE_URL=f"sqlite:///{tmp / 'l.db'}",
-               TRACKER_STORE_URL=f"sqlite:///{tmp / 't.db'}")
+    env.update(
+        {k: str(v) for k, v in ports.items()},
+        DATABASE_URL=f"sqlite:///{tmp / 'l.db'}",
+        TRACKER_STORE_URL=f"sqlite:///{tmp / 't.db'}",
+    )
     log = (tmp / "run.log").open("w")
-    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while "Ouvrez" not in (tmp / "run.log").read_text():
@@ -69,14 +84,19 @@ def test_every_server_listens_on_loopback_only(local_run):
 
 def test_rasa_allows_no_other_origin(local_run):
     url = f"http://127.0.0.1:{local_run['RASA_PORT']}/webhooks/rest/webhook"
-    answer = httpx.post(url, json={"sender": "cors", "message": "bonjour"},
-                        headers={"Origin": "https://evil.example"}, timeout=60)
+    answer = httpx.post(
+        url,
+        json={"sender": "cors", "message": "bonjour"},
+        headers={"Origin": "https://evil.example"},
+        timeout=60,
+    )
     assert "access-control-allow-origin" not in {k.lower() for k in answer.headers}
 
 
 def test_the_demo_widget_is_answered_through_the_same_origin_proxy(local_run):
     web = f"http://127.0.0.1:{local_run['WEB_PORT']}"
     assert 'src="/widget.js"' in httpx.get(f"{web}/", timeout=10).text
-    answer = httpx.post(f"{web}/chat", json={"sender": "widget-local", "message": "bonjour"},
-                        timeout=60)
+    answer = httpx.post(
+        f"{web}/chat", json={"sender": "widget-local", "message": "bonjour"}, timeout=60
+    )
     assert answer.status_code == 200 and "Boussole ESS" in answer.json()[0]["text"]

@@ -1,4 +1,5 @@
 """The migrations build exactly the tables the code declares, and can be undone."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'leads.db'}"
     url = os.environ["BOUSSOLE_TEST_POSTGRES_URL"]
     engine = create_engine(url, future=True)
-    with engine.begin() as connection:   # the schema tests/test_leads.py also starts from
+    with engine.begin() as connection:  # the schema tests/test_leads.py also starts from
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
@@ -43,9 +44,12 @@ def test_upgrade_head_gives_the_models_schema_and_downgrade_removes_it(database_
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     # SQLite's own bookkeeping of AUTOINCREMENT (migration 0003) is no table of ours.
-    differences = [d for d in differences
-                   if not (d[0] == "remove_table" and d[1].name == "sqlite_sequence")]
+    differences = [
+        d for d in differences if not (d[0] == "remove_table" and d[1].name == "sqlite_sequence")
+    ]
     assert differences == []
     command.downgrade(config, "base")
     assert set(inspect(create_engine(database_url, future=True)).get_table_names()) <= {
-        "alembic_version", "sqlite_sequence"}
+        "alembic_version",
+        "sqlite_sequence",
+    }

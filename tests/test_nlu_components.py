@@ -1,4 +1,5 @@
 """The project's own featurizer gives exactly Rasa's features (speed: bench/count_vectors.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,11 +19,21 @@ from bot import settings
 from bot.orientation.nlu_components import TokenCountVectorsFeaturizer
 
 # The two count-vector featurizers of config.yml, and one the fast path must leave to Rasa.
-CONFIGS = [{}, {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
-           {"analyzer": "word", "min_ngram": 1, "max_ngram": 2}]
-ODD_MESSAGES = ["ok", "😀😀 projet 🚀", "<b>scop</b> ; DROP TABLE leads;", "2026 12 01",
-                "a" * 60, "l'asso d'insertion",
-                "Je veux créer une coopérative à Saint-Étienne", "jveu cree 1 scop a st etienne"]
+CONFIGS = [
+    {},
+    {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+    {"analyzer": "word", "min_ngram": 1, "max_ngram": 2},
+]
+ODD_MESSAGES = [
+    "ok",
+    "😀😀 projet 🚀",
+    "<b>scop</b> ; DROP TABLE leads;",
+    "2026 12 01",
+    "a" * 60,
+    "l'asso d'insertion",
+    "Je veux créer une coopérative à Saint-Étienne",
+    "jveu cree 1 scop a st etienne",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +47,12 @@ def training_data() -> TrainingData:
 def _fitted(cls, config: dict, tmp_path, data: TrainingData):
     (tmp_path / cls.__name__).mkdir(exist_ok=True)
     storage = LocalModelStorage(tmp_path / cls.__name__)
-    featurizer = cls.create({**cls.get_default_config(), **config}, storage,
-                            Resource(cls.__name__), ExecutionContext(GraphSchema({}), "test"))
+    featurizer = cls.create(
+        {**cls.get_default_config(), **config},
+        storage,
+        Resource(cls.__name__),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
     featurizer.train(data)
     return featurizer
 
@@ -55,7 +70,8 @@ def _messages(texts: list[str]) -> list[Message]:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=["words", "char_wb 1-4", "word bigrams"])
 def test_features_are_rasas_exactly_for_every_training_example_and_odd_messages(
-        config, training_data, tmp_path):
+    config, training_data, tmp_path
+):
     rasa = _fitted(CountVectorsFeaturizer, config, tmp_path, training_data)
     ours = _fitted(TokenCountVectorsFeaturizer, config, tmp_path, training_data)
     texts = [m.get(TEXT) for m in training_data.training_examples] + ODD_MESSAGES
@@ -66,4 +82,3 @@ def test_features_are_rasas_exactly_for_every_training_example_and_odd_messages(
             assert mine.features.shape == theirs.features.shape, text
             assert mine.features.dtype == theirs.features.dtype, text
             assert (mine.features != theirs.features).nnz == 0, text
-

@@ -1,4 +1,5 @@
 """The training data is product: coverage, consistency with the domain, and a held-out dev set."""
+
 import json
 import re
 import subprocess
@@ -18,8 +19,11 @@ def _nlu():
     for path in sorted((ROOT / "data/nlu").glob("*.yml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             if "intent" in item:
-                lines = [line.strip()[2:] for line in item["examples"].splitlines()
-                         if line.strip().startswith("- ")]
+                lines = [
+                    line.strip()[2:]
+                    for line in item["examples"].splitlines()
+                    if line.strip().startswith("- ")
+                ]
                 examples.setdefault(item["intent"], []).extend(lines)
     return examples
 
@@ -54,8 +58,12 @@ def test_domain_rules_and_data_agree(catalogue):
 
 
 def test_dev_set_is_held_out_from_the_training_situations():
-    trained = {_plain(line) for intent, lines in _nlu().items() for line in lines
-               if intent.startswith("situation_") or intent == "describe_project"}
+    trained = {
+        _plain(line)
+        for intent, lines in _nlu().items()
+        for line in lines
+        if intent.startswith("situation_") or intent == "describe_project"
+    }
     dev_set = ROOT / "tests/data/orient_dev.jsonl"
     rows = [json.loads(line) for line in dev_set.open(encoding="utf-8")]
     assert len(rows) >= 200
@@ -66,8 +74,9 @@ def test_dev_set_covers_every_offer_every_register_and_messages_not_to_route(cat
     dev_set = ROOT / "tests/data/orient_dev.jsonl"
     rows = [json.loads(line) for line in dev_set.open(encoding="utf-8")]
     assert {r["offer"] for r in rows if r["offer"]} == set(catalogue.offers)
-    assert {"clean", "informal", "sms", "no_accents", "typos", "franglais", "long",
-            "short"} <= {r["register"] for r in rows}
+    assert {"clean", "informal", "sms", "no_accents", "typos", "franglais", "long", "short"} <= {
+        r["register"] for r in rows
+    }
     assert sum(r["offer"] is None for r in rows) >= 50
 
 
@@ -121,7 +130,20 @@ def test_every_situation_is_also_taught_with_long_messages():
 
 def test_rasa_finds_nothing_wrong_in_domain_rules_stories_and_data():
     """What `rasa train` would check (training skips it to set up faster)."""
-    command = [sys.executable, "-m", "rasa", "data", "validate", "--config", "config.yml",
-               "--domain", "domain.yml", "--data", "data/nlu", "data/rules", "data/stories"]
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "data",
+        "validate",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data/nlu",
+        "data/rules",
+        "data/stories",
+    ]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

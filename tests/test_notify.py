@@ -1,4 +1,5 @@
 """New qualified leads are e-mailed to the organisation's advisors (local SMTP server)."""
+
 import socket
 import time
 from email import message_from_string
@@ -32,8 +33,10 @@ def smtp():
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    yield inbox, SmtpSettings(host="127.0.0.1", port=port, starttls=False,
-                              sender="boussole@test.example")
+    yield (
+        inbox,
+        SmtpSettings(host="127.0.0.1", port=port, starttls=False, sender="boussole@test.example"),
+    )
     controller.stop()
 
 
@@ -49,11 +52,20 @@ def repo(tmp_path):
 
 
 def lead(repo, conv, **over):
-    values = {"confirmation_key": confirmation_key(conv, "m"), "conversation_id": conv,
-              "first_name": "Léa", "last_name": "Martin", "email": "lea@example.org",
-              "phone": "+33612345678", "commune": "Firminy", "on_territory": True,
-              "offer_id": "reprise-cooperative", "confidence": 0.9, "consent_version": "v1",
-              "project_summary": "Reprendre la menuiserie de notre patron"}
+    values = {
+        "confirmation_key": confirmation_key(conv, "m"),
+        "conversation_id": conv,
+        "first_name": "Léa",
+        "last_name": "Martin",
+        "email": "lea@example.org",
+        "phone": "+33612345678",
+        "commune": "Firminy",
+        "on_territory": True,
+        "offer_id": "reprise-cooperative",
+        "confidence": 0.9,
+        "consent_version": "v1",
+        "project_summary": "Reprendre la menuiserie de notre patron",
+    }
     values.update(over)
     return repo.save(values).reference
 
@@ -83,10 +95,14 @@ def test_notifications_are_off_by_default_and_never_break(repo):
 
 def test_the_environment_s_mail_server_gets_the_notification_in_the_background(repo, smtp):
     inbox, local = smtp
-    settings = Settings.from_env({"BOUSSOLE_SMTP_HOST": local.host,
-                                  "BOUSSOLE_SMTP_PORT": str(local.port),
-                                  "BOUSSOLE_SMTP_STARTTLS": "0",
-                                  "BOUSSOLE_WORKSPACE_URL": "https://ess.example.org/conseil"})
+    settings = Settings.from_env(
+        {
+            "BOUSSOLE_SMTP_HOST": local.host,
+            "BOUSSOLE_SMTP_PORT": str(local.port),
+            "BOUSSOLE_SMTP_STARTTLS": "0",
+            "BOUSSOLE_WORKSPACE_URL": "https://ess.example.org/conseil",
+        }
+    )
     reference = lead(repo, "c5")
     notify_in_background(repo, reference, settings.smtp)
     deadline = time.monotonic() + 10

@@ -1,4 +1,5 @@
 """`python -m bot orient` with the trained model: the JSON contract, bad input, and quality."""
+
 import json
 import subprocess
 import sys
@@ -9,8 +10,16 @@ import pytest
 from bot.orientation.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = {"text", "offer", "confidence", "phase", "alternatives", "explanation", "next_question",
-        "intent"}
+KEYS = {
+    "text",
+    "offer",
+    "confidence",
+    "phase",
+    "alternatives",
+    "explanation",
+    "next_question",
+    "intent",
+}
 
 
 def test_the_example_of_the_brief(orienter):
@@ -21,21 +30,50 @@ def test_the_example_of_the_brief(orienter):
     assert 0.5 <= result["confidence"] <= 1.0
 
 
-@pytest.mark.parametrize("text", [
-    "bonjour", "merci beaucoup", "c'est quoi une SCOP ?", "quel temps fait-il à Firminy ?",
-    "c'est quoi l'ESS ?", "combien d'emplois dans l'ESS sur la métropole ?",
-    "tu es un robot ?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bonjour",
+        "merci beaucoup",
+        "c'est quoi une SCOP ?",
+        "quel temps fait-il à Firminy ?",
+        "c'est quoi l'ESS ?",
+        "combien d'emplois dans l'ESS sur la métropole ?",
+        "tu es un robot ?",
+    ],
+)
 def test_small_talk_and_ess_questions_are_never_routed(orienter, text):
     result = orienter.orient(text)
     assert result["offer"] is None and result["phase"] is None
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "x" * 20000, "je veux créer une asso " * 1000, "🙂🚀🙏", "مرحبا، أريد مساعدة",
-    "Hello, can you help me with my tax return?", "<script>alert('x')</script>",
-    "'; DROP TABLE leads; --", "\x00\x1b[31m"],
-    ids=["empty", "spaces", "20kB", "repeated", "emoji", "arabic", "english", "html", "sql",
-         "control"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "x" * 20000,
+        "je veux créer une asso " * 1000,
+        "🙂🚀🙏",
+        "مرحبا، أريد مساعدة",
+        "Hello, can you help me with my tax return?",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE leads; --",
+        "\x00\x1b[31m",
+    ],
+    ids=[
+        "empty",
+        "spaces",
+        "20kB",
+        "repeated",
+        "emoji",
+        "arabic",
+        "english",
+        "html",
+        "sql",
+        "control",
+    ],
+)
 def test_bad_input_gets_no_offer_and_a_polite_answer(orienter, text):
     result = orienter.orient(text)
     assert set(result) == KEYS and result["offer"] is None and result["text"] == text
@@ -47,13 +85,24 @@ def test_a_vague_project_asks_a_question_instead_of_guessing(orienter):
 
 
 def test_jsonl_mode_prints_one_object_per_line_in_order(tmp_path):
-    texts = ["on veut passer notre asso en SCIC", "bonjour", "jsuis etudiant jveu creer ma boite",
-             "notre recyclerie veut ouvrir un deuxième site à Roanne et Lyon"]
+    texts = [
+        "on veut passer notre asso en SCIC",
+        "bonjour",
+        "jsuis etudiant jveu creer ma boite",
+        "notre recyclerie veut ouvrir un deuxième site à Roanne et Lyon",
+    ]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts)
-                      + "\nnot json\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "bot", "orient", "--jsonl", str(source)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    source.write_text(
+        "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\nnot json\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "orient", "--jsonl", str(source)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["text"] for r in rows[:4]] == texts and len(rows) == 5

@@ -1,6 +1,7 @@
 """Orientation quality measured by advisors, coverage and delays, and the public statistics
 (issue 14, items 5 to 7), on a known dataset: the numbers, who may see and change what, small
 cells hidden, and odd requests answered without a server error."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -35,24 +36,37 @@ def world(tmp_path):
     settings = make_settings(tmp_path)
     refs = {
         "A": add_lead(repository, "c1", "ideation", created=OCT),
-        "B": add_lead(repository, "c2", "competences", channel="telegram",
-                      created=OCT + timedelta(days=4)),
+        "B": add_lead(
+            repository, "c2", "competences", channel="telegram", created=OCT + timedelta(days=4)
+        ),
         "C": add_lead(repository, "c3", "competences", created=NOV),
         "D": add_lead(repository, "c4", "creation", channel="telegram", created=NOV),
         "E": add_lead(repository, "c5", "reve-et-realise", created=NOV),
     }
     repository.review_orientation(refs["A"], "claire@sem.example", "ideation")
     for key in "BC":
-        repository.review_orientation(refs[key], "claire@sem.example", "partenariats",
-                                      "Cherche des partenaires, pas des compétences")
+        repository.review_orientation(
+            refs[key],
+            "claire@sem.example",
+            "partenariats",
+            "Cherche des partenaires, pas des compétences",
+        )
     repository.review_orientation(refs["D"], "claire@sem.example", "creation")
     repository.review_orientation(refs["E"], "yann@unis-cite.example", "cjs", "Un groupe")
-    write_tracker(settings, [
-        ("c2", "bonjour", 1.0),
-        ("c2", "On cherche des bénévoles, appelez-moi au 06 12 34 56 78 ou lea@example.org", 2.0),
-        ("c3", "/situation_competences", 3.0),
-        ("c3", "Nous voulons trouver des partenaires pour notre association", 4.0),
-        ("c5", "Je veux créer une coopérative jeunesse cet été avec des amis", 5.0)])
+    write_tracker(
+        settings,
+        [
+            ("c2", "bonjour", 1.0),
+            (
+                "c2",
+                "On cherche des bénévoles, appelez-moi au 06 12 34 56 78 ou lea@example.org",
+                2.0,
+            ),
+            ("c3", "/situation_competences", 3.0),
+            ("c3", "Nous voulons trouver des partenaires pour notre association", 4.0),
+            ("c5", "Je veux créer une coopérative jeunesse cet été avec des amis", 5.0),
+        ],
+    )
     return create_app(settings, repository=repository), repository, settings, refs
 
 
@@ -65,17 +79,25 @@ def test_figures_count_right_first_time_by_offer_channel_month_and_confusions(wo
     sem = quality.orientation_quality(repository, "sem-ess")
     assert (sem.overall.reviewed, sem.overall.right, sem.overall.percent) == (4, 2, 50)
     assert {k: (s.reviewed, s.right) for k, s in sem.by_offer.items()} == {
-        title(repository, "ideation"): (1, 1), title(repository, "competences"): (2, 0),
-        title(repository, "creation"): (1, 1)}
+        title(repository, "ideation"): (1, 1),
+        title(repository, "competences"): (2, 0),
+        title(repository, "creation"): (1, 1),
+    }
     assert {k: (s.reviewed, s.right) for k, s in sem.by_channel.items()} == {
-        "rest": (2, 1), "telegram": (2, 1)}
+        "rest": (2, 1),
+        "telegram": (2, 1),
+    }
     assert {k: (s.reviewed, s.right) for k, s in sem.by_month.items()} == {
-        "2026-10": (2, 1), "2026-11": (2, 1)}
-    assert sem.confusions == [(title(repository, "competences"),
-                               title(repository, "partenariats"), 2)]
+        "2026-10": (2, 1),
+        "2026-11": (2, 1),
+    }
+    assert sem.confusions == [
+        (title(repository, "competences"), title(repository, "partenariats"), 2)
+    ]
     unis = quality.orientation_quality(repository, "unis-cite")
     assert unis.overall.reviewed == 1 and unis.confusions == [
-        (title(repository, "reve-et-realise"), title(repository, "cjs"), 1)]
+        (title(repository, "reve-et-realise"), title(repository, "cjs"), 1)
+    ]
     assert quality.orientation_quality(repository, None).overall.percent == 40
 
 
@@ -86,7 +108,7 @@ def test_figures_page_shows_quality_satisfaction_coverage_and_delays(world):
     assert page.status_code == 200
     assert "<strong>50 %</strong> des demandes relues" in page.text
     assert "orientations-corrigees.yml" in page.text
-    assert "<th scope=\"row\">Aidé·e : non</th><td>1</td>" in page.text
+    assert '<th scope="row">Aidé·e : non</th><td>1</td>' in page.text
     assert "Chaque offre a au moins un compte actif" in page.text  # Claire's organisation
     admin = login(app, "admin@sem.example").get("/conseil/chiffres").text
     assert "<strong>40 %</strong>" in admin
@@ -100,45 +122,63 @@ def test_uncovered_offers_follow_active_accounts(world):
     assert offers == {"beelys"}
     assert delays.uncovered_offers(repository, "sem-ess") == []
     Advisors(repository).disable("yann@unis-cite.example")
-    assert {o.id for o in delays.uncovered_offers(repository, None)} == {"beelys",
-                                                                          "reve-et-realise"}
+    assert {o.id for o in delays.uncovered_offers(repository, None)} == {
+        "beelys",
+        "reve-et-realise",
+    }
 
 
 def test_median_delays_come_from_the_status_history(world):
     _, repository, _, refs = world
-    move(repository, refs["A"], ("pris_en_charge", OCT + timedelta(hours=24)),
-         ("aide_proposee", OCT + timedelta(days=5)))
+    move(
+        repository,
+        refs["A"],
+        ("pris_en_charge", OCT + timedelta(hours=24)),
+        ("aide_proposee", OCT + timedelta(days=5)),
+    )
     b = OCT + timedelta(days=4)
-    move(repository, refs["B"], ("pris_en_charge", b + timedelta(hours=72)),
-         ("injoignable", b + timedelta(days=4)), ("pris_en_charge", b + timedelta(days=5)),
-         ("pas_pour_nous", b + timedelta(days=10)))
+    move(
+        repository,
+        refs["B"],
+        ("pris_en_charge", b + timedelta(hours=72)),
+        ("injoignable", b + timedelta(days=4)),
+        ("pris_en_charge", b + timedelta(days=5)),
+        ("pas_pour_nous", b + timedelta(days=10)),
+    )
     move(repository, refs["C"], ("pris_en_charge", NOV + timedelta(hours=12)))
     [sem] = delays.delays_by_organisation(repository, "sem-ess")
     assert (sem.taken, sem.closed) == (3, 2)
     assert sem.to_taken == timedelta(hours=24) and sem.to_closed == timedelta(days=7.5)
-    assert (delays.duration(sem.to_taken), delays.duration(sem.to_closed)) == ("24 h",
-                                                                                "7,5 jours")
+    assert (delays.duration(sem.to_taken), delays.duration(sem.to_closed)) == ("24 h", "7,5 jours")
     assert [d.organisation for d in delays.delays_by_organisation(repository, None)] == [
-        "Service Économie sociale et solidaire de Saint-Étienne Métropole"]
+        "Service Économie sociale et solidaire de Saint-Étienne Métropole"
+    ]
 
 
 def test_corrected_first_messages_export_as_scrubbed_nlu_examples_per_organisation(world):
     app, _, _, _ = world
     claire = login(app, "claire@sem.example")
     response = claire.get("/conseil/incompris/orientations-corrigees.yml")
-    assert response.status_code == 200 and "attachment" in response.headers[
-        "content-disposition"]
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     data = yaml.safe_load(response.text)
-    assert data["nlu"] == [{"intent": "situation_partenariats", "examples":
-                            "- On cherche des bénévoles, appelez-moi au [téléphone] ou [e-mail]\n"
-                            "- Nous voulons trouver des partenaires pour notre association\n"}]
+    assert data["nlu"] == [
+        {
+            "intent": "situation_partenariats",
+            "examples": "- On cherche des bénévoles, appelez-moi au [téléphone] ou [e-mail]\n"
+            "- Nous voulons trouver des partenaires pour notre association\n",
+        }
+    ]
     assert "coopérative jeunesse" not in response.text  # Unis-Cité's lead
-    yann = yaml.safe_load(login(app, "yann@unis-cite.example")
-                          .get("/conseil/incompris/orientations-corrigees.yml").text)
+    yann = yaml.safe_load(
+        login(app, "yann@unis-cite.example")
+        .get("/conseil/incompris/orientations-corrigees.yml")
+        .text
+    )
     assert [item["intent"] for item in yann["nlu"]] == ["situation_cjs"]
     assert "orientations-corrigees.yml" in claire.get("/conseil/incompris").text
-    anonymous = TestClient(app).get("/conseil/incompris/orientations-corrigees.yml",
-                                    follow_redirects=False)
+    anonymous = TestClient(app).get(
+        "/conseil/incompris/orientations-corrigees.yml", follow_redirects=False
+    )
     assert anonymous.status_code == 303
 
 
@@ -157,43 +197,73 @@ def test_an_advisor_confirms_or_corrects_with_csrf_and_within_their_organisation
     path = f"/conseil/demandes/{ref}"
     token = csrf_of(claire, path)
     assert "La bonne orientation était…" in claire.get(path).text
-    assert TestClient(app).post(f"{path}/orientation", data={"verdict": "bonne"},
-                                follow_redirects=False).status_code == 303  # to the login
-    assert claire.post(f"{path}/orientation", data={"verdict": "bonne", "csrf": "nope"}
-                       ).status_code == 403
-    assert claire.post(f"/conseil/demandes/{other}/orientation",
-                       data={"verdict": "bonne", "csrf": token}).status_code == 404
-    for data in ({"verdict": "corrigee", "right_offer": "partenariats"},  # no reason
-                 {"verdict": "corrigee", "right_offer": "n'existe pas", "reason": "x"},
-                 {"verdict": "corrigee", "right_offer": "é" * 5000, "reason": "x"},
-                 {"verdict": "\x00"}, {}):
+    assert (
+        TestClient(app)
+        .post(f"{path}/orientation", data={"verdict": "bonne"}, follow_redirects=False)
+        .status_code
+        == 303
+    )  # to the login
+    assert (
+        claire.post(f"{path}/orientation", data={"verdict": "bonne", "csrf": "nope"}).status_code
+        == 403
+    )
+    assert (
+        claire.post(
+            f"/conseil/demandes/{other}/orientation", data={"verdict": "bonne", "csrf": token}
+        ).status_code
+        == 404
+    )
+    for data in (
+        {"verdict": "corrigee", "right_offer": "partenariats"},  # no reason
+        {"verdict": "corrigee", "right_offer": "n'existe pas", "reason": "x"},
+        {"verdict": "corrigee", "right_offer": "é" * 5000, "reason": "x"},
+        {"verdict": "\x00"},
+        {},
+    ):
         response = claire.post(f"{path}/orientation", data={**data, "csrf": token})
         assert response.status_code == 400, data
     assert reviews(repository) == 0
-    ok = claire.post(f"{path}/orientation", data={"verdict": "bonne", "csrf": token},
-                     follow_redirects=False)
+    ok = claire.post(
+        f"{path}/orientation", data={"verdict": "bonne", "csrf": token}, follow_redirects=False
+    )
     assert ok.status_code == 303
     assert "Orientation confirmée" in claire.get(path).text
-    claire.post(f"{path}/orientation", data={"verdict": "corrigee", "csrf": token,
-                                             "right_offer": "partenariats",
-                                             "reason": "<i>Partenaires</i> recherchés"})
+    claire.post(
+        f"{path}/orientation",
+        data={
+            "verdict": "corrigee",
+            "csrf": token,
+            "right_offer": "partenariats",
+            "reason": "<i>Partenaires</i> recherchés",
+        },
+    )
     page = claire.get(path).text
     assert "la bonne était <strong>" + title(repository, "partenariats") in page
     assert "&lt;i&gt;Partenaires&lt;/i&gt;" in page
     review = repository.quality(ref).review
     assert (reviews(repository), review.oriented_offer_id, review.right_offer_id) == (
-        1, "competences", "partenariats")
+        1,
+        "competences",
+        "partenariats",
+    )
 
 
 def test_odd_addresses_give_clear_answers_not_server_errors(world):
     app, _, _, refs = world
     claire = login(app, "claire@sem.example")
-    for path in ("/conseil/demandes/%00/orientation", "/conseil/demandes/ESS-9999-9999/orientation",
-                 f"/conseil/demandes/{refs['A']}/etape-suivante"):
+    for path in (
+        "/conseil/demandes/%00/orientation",
+        "/conseil/demandes/ESS-9999-9999/orientation",
+        f"/conseil/demandes/{refs['A']}/etape-suivante",
+    ):
         response = claire.post(path, data={"csrf": csrf_of(claire, "/conseil/")})
         assert response.status_code in (400, 404), path
-    for path in ("/conseil/chiffres?x=%00", "/statistiques?mois=<script>&page=-1",
-                 "/satisfaction/", "/satisfaction/%20"):
+    for path in (
+        "/conseil/chiffres?x=%00",
+        "/statistiques?mois=<script>&page=-1",
+        "/satisfaction/",
+        "/satisfaction/%20",
+    ):
         assert claire.get(path).status_code in (200, 404), path
 
 
@@ -208,26 +278,40 @@ def test_parts_of_a_published_total_hide_small_cells_and_what_would_reveal_them(
 def test_public_statistics_by_month_with_small_cells_hidden(tmp_path):
     repository = make_repository(tmp_path)
     settings = make_settings(tmp_path)
-    refs = [add_lead(repository, f"o{i}", "competences", created=OCT + timedelta(hours=i))
-            for i in range(6)]
+    refs = [
+        add_lead(repository, f"o{i}", "competences", created=OCT + timedelta(hours=i))
+        for i in range(6)
+    ]
     refs += [add_lead(repository, f"n{i}", "competences", created=NOV) for i in range(3)]
     for i, ref in enumerate(refs[:5]):
         move(repository, ref, ("pris_en_charge", OCT + timedelta(hours=i + 24)))
     for i, ref in enumerate(refs[:5] + refs[6:]):
-        repository.record_satisfaction(ref, i % 2 == 0, i % 2 == 1, "Léa Martin, 0612345678",
-                                       now=OCT + timedelta(days=20))
+        repository.record_satisfaction(
+            ref, i % 2 == 0, i % 2 == 1, "Léa Martin, 0612345678", now=OCT + timedelta(days=20)
+        )
     oct_ts, nov_ts = OCT.timestamp(), NOV.timestamp()
     offers = [("competences", 6), ("partenariats", 5), ("ideation", 1)]
     people = [(f"s{o}{i}", o, oct_ts + i) for o, n in offers for i in range(n)]
-    write_tracker(settings, [(s, "bonjour", t) for s, _, t in people]
-                  + [("late", "bonjour", nov_ts)], [(s, o, t + 0.5) for s, o, t in people])
-    stats = compute_public(repository, settings.trackers_url,
-                           now=datetime(2026, 11, 30, tzinfo=UTC))
+    write_tracker(
+        settings,
+        [(s, "bonjour", t) for s, _, t in people] + [("late", "bonjour", nov_ts)],
+        [(s, o, t + 0.5) for s, o, t in people],
+    )
+    stats = compute_public(
+        repository, settings.trackers_url, now=datetime(2026, 11, 30, tzinfo=UTC)
+    )
     assert stats.months == ["2026-10", "2026-11"]
     october, november = stats.rows
-    assert october == {"month": "2026-10", "conversations": "12", "orientations": "12",
-                       "callbacks": "6", "wait": "24 h", "answers": "8",
-                       "contacted": HIDDEN, "helped": HIDDEN}  # 4 and 4 of 8: hidden
+    assert october == {
+        "month": "2026-10",
+        "conversations": "12",
+        "orientations": "12",
+        "callbacks": "6",
+        "wait": "24 h",
+        "answers": "8",
+        "contacted": HIDDEN,
+        "helped": HIDDEN,
+    }  # 4 and 4 of 8: hidden
     assert november["callbacks"] == HIDDEN and november["conversations"] == HIDDEN
     assert november["wait"] == HIDDEN
     assert stats.by_axis[0] == {1: HIDDEN, 2: "11", 3: HIDDEN}
@@ -239,7 +323,7 @@ def test_public_statistics_by_month_with_small_cells_hidden(tmp_path):
 
     page = TestClient(create_app(settings, repository=repository)).get("/statistiques")
     assert page.status_code == 200 and 'lang="fr"' in page.text
-    assert "<svg" in page.text and "<title id=\"graphique-titre\">" in page.text
+    assert "<svg" in page.text and '<title id="graphique-titre">' in page.text
     assert "moins de 5" in page.text and "oct. 2026" in page.text
     assert "Martin" not in page.text and "0612345678" not in page.text
     assert "set-cookie" not in page.headers

@@ -1,4 +1,5 @@
 """The fixes to Rasa 3.6 in bot/rasa_ext/rasa_fixes.py: same answers, same errors, readable logs."""
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -14,17 +15,22 @@ def _remote_action():
 
 
 def test_a_valid_action_server_answer_is_accepted():
-    answer = {"events": [{"event": "slot", "name": "stage", "value": "idee"}],
-              "responses": [{"text": "Bonjour",
-                             "buttons": [{"title": "Oui", "payload": "/affirm"}]}]}
+    answer = {
+        "events": [{"event": "slot", "name": "stage", "value": "idee"}],
+        "responses": [{"text": "Bonjour", "buttons": [{"title": "Oui", "payload": "/affirm"}]}],
+    }
     assert _remote_action()._validate_action_result(answer) is True
 
 
-@pytest.mark.parametrize("answer", [
-    {"events": "not a list", "responses": []},
-    {"events": [{"name": "stage"}], "responses": []},          # an event without its type
-    {"events": [], "responses": "Bonjour"},
-], ids=["events-not-a-list", "event-without-type", "responses-not-a-list"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"events": "not a list", "responses": []},
+        {"events": [{"name": "stage"}], "responses": []},  # an event without its type
+        {"events": [], "responses": "Bonjour"},
+    ],
+    ids=["events-not-a-list", "event-without-type", "responses-not-a-list"],
+)
 def test_a_malformed_action_server_answer_is_refused_as_rasa_does(answer):
     with pytest.raises(jsonschema.ValidationError) as ours:
         _remote_action()._validate_action_result(answer)
@@ -36,8 +42,9 @@ def test_a_malformed_action_server_answer_is_refused_as_rasa_does(answer):
 
 def test_intent_payloads_are_sent_unchanged_and_templates_still_filled():
     button = {"title": "J'ai un projet à créer", "payload": '/choose{"stage": "idee"}'}
-    filled = interpolator.interpolate({"text": "Vous êtes à {commune}.", "buttons": [button]},
-                                      {"commune": "Firminy"})
+    filled = interpolator.interpolate(
+        {"text": "Vous êtes à {commune}.", "buttons": [button]}, {"commune": "Firminy"}
+    )
     assert filled["text"] == "Vous êtes à Firminy."
     assert filled["buttons"][0]["payload"] == '/choose{"stage": "idee"}'
 
@@ -71,10 +78,12 @@ def test_spacy_runs_only_what_the_featurizers_read_and_they_read_the_same():
         assert np.allclose(ours.vector, full.vector), text
 
 
-@pytest.mark.parametrize("size, fingerprinted", [("0", False), ("100", True)],
-                         ids=["cache disabled", "cache enabled"])
-def test_training_fingerprints_only_what_an_enabled_cache_keeps(size, fingerprinted, tmp_path,
-                                                                 monkeypatch):
+@pytest.mark.parametrize(
+    "size, fingerprinted", [("0", False), ("100", True)], ids=["cache disabled", "cache enabled"]
+)
+def test_training_fingerprints_only_what_an_enabled_cache_keeps(
+    size, fingerprinted, tmp_path, monkeypatch
+):
     """Fix 6: with RASA_MAX_CACHE_SIZE=0 (bot train) no node output is fingerprinted; with a
     cache, Rasa's hook runs as before and the output lands in the cache."""
     from rasa.engine.caching import LocalTrainingCache
@@ -88,10 +97,12 @@ def test_training_fingerprints_only_what_an_enabled_cache_keeps(size, fingerprin
     monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
     calls = []
     real = hooks.rasa.shared.utils.io.deep_container_fingerprint
-    monkeypatch.setattr(hooks.rasa.shared.utils.io, "deep_container_fingerprint",
-                        lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
-    schema = GraphSchema({"tokenize": SchemaNode({}, WhitespaceTokenizer, "create", "process",
-                                                 {})})
+    monkeypatch.setattr(
+        hooks.rasa.shared.utils.io,
+        "deep_container_fingerprint",
+        lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs),
+    )
+    schema = GraphSchema({"tokenize": SchemaNode({}, WhitespaceTokenizer, "create", "process", {})})
     cache = LocalTrainingCache()
     (tmp_path / "models").mkdir()
     hook = hooks.TrainingHook(cache, LocalModelStorage(tmp_path / "models"), schema)
@@ -143,5 +154,5 @@ def test_calls_to_the_action_server_share_one_connection_and_fail_as_before():
     answers, status, after_idle = asyncio.run(scenario())
     assert answers == [{"events": [], "responses": [{"text": "ok"}]}] * 5 == [after_idle] * 5
     assert status == 500
-    assert len(set(peers[:6])) == 1          # the five calls and the refused one: one connection
-    assert peers[6] != peers[0]              # after 2.5 s idle: a fresh connection
+    assert len(set(peers[:6])) == 1  # the five calls and the refused one: one connection
+    assert peers[6] != peers[0]  # after 2.5 s idle: a fresh connection

@@ -1,6 +1,7 @@
 """Every text of the call-back form follows the person's register: "tu" to someone who writes
 "tu", "vous" otherwise — its questions, its help and its errors, rendered from domain.yml as Rasa
 renders them (tracker fixtures, no Rasa server)."""
+
 import re
 from pathlib import Path
 
@@ -44,8 +45,16 @@ def database(leads_database):
 def tracker(register, text="", slots=None, intent="inform"):
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
     events = [{"event": "session_started", "timestamp": 1700000000.0}]
-    return Tracker(f"register-{register}", {"register": register, **(slots or {})}, latest,
-                   events, False, None, {"name": "contact_form"}, "action_listen")
+    return Tracker(
+        f"register-{register}",
+        {"register": register, **(slots or {})},
+        latest,
+        events,
+        False,
+        None,
+        {"name": "contact_form"},
+        "action_listen",
+    )
 
 
 def said(action, register, text="", slots=None) -> list[str]:
@@ -92,7 +101,7 @@ REFUSED = [
     ("structure_name", " ", 0, "200 caractères"),
     ("project_summary", "court", 0, "une ou deux phrases"),
     ("project_summary", "projet " * 100, 0, "600 caractères"),
-    ("project_summary", "court", 1, None),          # second try: kept as typed, nothing said
+    ("project_summary", "court", 1, None),  # second try: kept as typed, nothing said
     ("structure_name", " ", 1, "recommencer"),
     ("consent", "peut-être", 0, "accord explicite"),
     ("consent", "bof", 1, "recommencer"),
@@ -115,17 +124,26 @@ def test_each_help_and_error_of_the_form_follows_the_register(slot, text, tries,
 
 @pytest.mark.parametrize("register", REGISTERS)
 def test_the_rest_of_the_call_back_follows_the_register(register):
-    slots = {"first_name": "Léa", "last_name": "Martin", "email": "lea@example.org",
-             "contact": "lea@example.org", "commune": "Firminy", "on_territory": True,
-             "project_summary": "Reprendre notre menuiserie en SCOP", "consent": "yes",
-             "offer": "reprise-cooperative"}
-    texts = (said(ActionAskHuman(), register)
-             + said(ActionSummary(), register, slots={"consent": "no"})
-             + said(ActionCorrect(), register, slots={"field": "rien"})
-             + said(ActionSubmitLead(), register, slots={"consent": "no"})
-             + said(ActionSubmitLead(), register, slots=slots)
-             + said(ActionFeedback(), register, slots={"useful": "oui"})
-             + [summary(slots, register)["text"], look_elsewhere(register)])
+    slots = {
+        "first_name": "Léa",
+        "last_name": "Martin",
+        "email": "lea@example.org",
+        "contact": "lea@example.org",
+        "commune": "Firminy",
+        "on_territory": True,
+        "project_summary": "Reprendre notre menuiserie en SCOP",
+        "consent": "yes",
+        "offer": "reprise-cooperative",
+    }
+    texts = (
+        said(ActionAskHuman(), register)
+        + said(ActionSummary(), register, slots={"consent": "no"})
+        + said(ActionCorrect(), register, slots={"field": "rien"})
+        + said(ActionSubmitLead(), register, slots={"consent": "no"})
+        + said(ActionSubmitLead(), register, slots=slots)
+        + said(ActionFeedback(), register, slots={"useful": "oui"})
+        + [summary(slots, register)["text"], look_elsewhere(register)]
+    )
     for text in texts:
         assert "{" not in text
         if text != look_elsewhere(register):  # "cherchons" / "on cherche": no pronoun
@@ -154,8 +172,11 @@ def test_a_response_with_a_tu_variation_says_vous_by_default_and_tu_there(name):
 
 def test_every_response_the_code_names_is_in_the_domain():
     sources = [*ROOT.joinpath("actions").glob("*.py"), *ROOT.joinpath("bot").rglob("*.py")]
-    named = {n for p in sources for n in re.findall(r"[\"'](utter_[a-z_]+)[\"']",
-                                                     p.read_text(encoding="utf-8"))}
+    named = {
+        n
+        for p in sources
+        for n in re.findall(r"[\"'](utter_[a-z_]+)[\"']", p.read_text(encoding="utf-8"))
+    }
     assert named and named - set(DOMAIN["responses"]) == set()
 
 
@@ -171,16 +192,27 @@ def test_the_actions_hold_no_french_sentence():
 def test_every_fixed_text_that_says_vous_also_has_its_tu_variation():
     """utter_greet is the exception: action_greet sets the register in the same turn, so it
     picks utter_greet or utter_greet_tu itself."""
-    missing = [name for name in DOMAIN["responses"]
-               if name not in ("utter_greet", "utter_greet_tu") and not _variations(name)[1]
-               and VOUS.search(_variations(name)[0][0]["text"])]
+    missing = [
+        name
+        for name in DOMAIN["responses"]
+        if name not in ("utter_greet", "utter_greet_tu")
+        and not _variations(name)[1]
+        and VOUS.search(_variations(name)[0][0]["text"])
+    ]
     assert missing == []
 
 
-@pytest.mark.parametrize("text, register", [
-    ("salut, tu peux me mettre en relation avec un conseiller ? j'ai une question sur mon asso",
-     "tu"),
-    ("Bonjour, pourriez-vous me mettre en relation avec un conseiller ?", "vous")])
+@pytest.mark.parametrize(
+    "text, register",
+    [
+        (
+            "salut, tu peux me mettre en relation avec un conseiller ? "
+            "j'ai une question sur mon asso",
+            "tu",
+        ),
+        ("Bonjour, pourriez-vous me mettre en relation avec un conseiller ?", "vous"),
+    ],
+)
 def test_asking_for_an_advisor_as_a_first_message_is_answered_in_its_register(text, register):
     """No register is known yet: the answer, rendered with the slots of before the action as
     Rasa does, follows the message, and the register is set for the form's questions."""

@@ -1,5 +1,6 @@
 """Nothing lost on a misunderstanding: erasing asks first, commands are never read from project
 messages, and the call-back form always moves forward. Real Rasa and action servers over REST."""
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -36,8 +37,9 @@ def _rows(url, query, **params):
 
 
 def _leads_of(server, sender):
-    return _rows(server.database_url, "SELECT reference FROM leads WHERE conversation_id = :s",
-                 s=sender)
+    return _rows(
+        server.database_url, "SELECT reference FROM leads WHERE conversation_id = :s", s=sender
+    )
 
 
 def _confirmed_lead(server, sender):
@@ -69,11 +71,17 @@ def test_project_messages_after_a_lead_never_erase_or_restart_it(rasa_server):
 def test_a_second_project_gets_a_second_orientation_and_keeps_the_first_lead(rasa_server):
     sender = "safe-second"
     reference = _confirmed_lead(rasa_server, sender)
-    answer = rasa_server.say(sender, "Oubliez ce que j'ai dit sur le local : en fait avec mes "
-                                     "collègues nous voulons reprendre l'imprimerie en SCOP, "
-                                     "le patron vend l'an prochain.")
-    assert any(m.get("custom", {}).get("offer", {}).get("id") == "reprise-cooperative"
-               or "reprise" in (m.get("text") or "").lower() for m in answer), answer
+    answer = rasa_server.say(
+        sender,
+        "Oubliez ce que j'ai dit sur le local : en fait avec mes "
+        "collègues nous voulons reprendre l'imprimerie en SCOP, "
+        "le patron vend l'an prochain.",
+    )
+    assert any(
+        m.get("custom", {}).get("offer", {}).get("id") == "reprise-cooperative"
+        or "reprise" in (m.get("text") or "").lower()
+        for m in answer
+    ), answer
     assert _leads_of(rasa_server, sender) == [{"reference": reference}]
     # A call-back for this second project: its own summary and consent, a second lead.
     asked = _texts(rasa_server.say(sender, "/request_callback"))
@@ -81,8 +89,14 @@ def test_a_second_project_gets_a_second_orientation_and_keeps_the_first_lead(ras
     for _ in range(3):
         if "Acceptez-vous" in asked:
             break
-        asked = _texts(rasa_server.say(sender, "Imprimerie Vidal" if "structure" in asked else
-                                       "Reprendre l'imprimerie en SCOP avec quatre collègues"))
+        asked = _texts(
+            rasa_server.say(
+                sender,
+                "Imprimerie Vidal"
+                if "structure" in asked
+                else "Reprendre l'imprimerie en SCOP avec quatre collègues",
+            )
+        )
     assert "Acceptez-vous" in asked
     rasa_server.say(sender, "oui")
     rasa_server.say(sender, "/confirm")
@@ -172,7 +186,7 @@ def test_the_form_offers_help_after_two_failed_answers_instead_of_looping(rasa_s
     sender = "safe-loop"
     say = lambda t: _texts(rasa_server.say(sender, t))  # noqa: E731
     say("je veux parler à un conseiller")
-    say("Tom")                                  # one word: asked once for the full name
+    say("Tom")  # one word: asked once for the full name
     assert "Comment vous joindre" in say("Tom")  # second time: a first name is enough
     first = say("je sais pas")
     assert "e-mail" in first
@@ -181,8 +195,9 @@ def test_the_form_offers_help_after_two_failed_answers_instead_of_looping(rasa_s
     assert "accord" in say("tom@example.org").lower()
 
 
-def test_on_sms_the_erase_question_has_numbered_choices_and_2_keeps_everything(rasa_server,
-                                                                                platforms):
+def test_on_sms_the_erase_question_has_numbered_choices_and_2_keeps_everything(
+    rasa_server, platforms
+):
     import sys
     from pathlib import Path
 
@@ -212,5 +227,4 @@ def test_consent_asked_again_keeps_its_buttons_and_says_how_to_stop(rasa_server)
     assert "accord explicite" in _texts(first)
     second = say("je ne sais pas trop")
     assert "écrivez « recommencer »" in _texts(second)
-    assert [b["title"] for m in second for b in m.get("buttons") or []] == \
-        ["Oui, j'accepte", "Non"]
+    assert [b["title"] for m in second for b in m.get("buttons") or []] == ["Oui, j'accepte", "Non"]

@@ -1,5 +1,6 @@
 """The satisfaction survey a person opens from the link sent after closing (issue 14, item 3 and
 its bad inputs), and the next step of the path in one click (item 4): over HTTP, no account."""
+
 import re
 import time
 
@@ -67,8 +68,15 @@ def test_one_answer_is_recorded_per_lead_and_shown_to_the_advisor(world):
     client = TestClient(app)
     path = f"/satisfaction/{satisfaction_token(ideation, settings)}"
     field = signed_field(client.get(path).text)
-    response = client.post(path, data={"form": field, "contacted": "oui",
-                                       "helpful": "pas_encore", "comment": "Rappel rapide <b>"})
+    response = client.post(
+        path,
+        data={
+            "form": field,
+            "contacted": "oui",
+            "helpful": "pas_encore",
+            "comment": "Rappel rapide <b>",
+        },
+    )
     assert response.status_code == 200 and "sont enregistrées" in response.text
     answer = repository.quality(ideation).answer
     assert (answer.contacted, answer.helpful, answer.comment) == (True, None, "Rappel rapide <b>")
@@ -88,8 +96,9 @@ def expired_token(reference, settings) -> str:
         def get_timestamp(self):
             return int(time.time()) - 61 * 86400
 
-    return URLSafeTimedSerializer(settings.secret_key, salt=SALT,
-                                  signer=Signed61DaysAgo).dumps(reference)
+    return URLSafeTimedSerializer(settings.secret_key, salt=SALT, signer=Signed61DaysAgo).dumps(
+        reference
+    )
 
 
 def test_forged_expired_and_erased_links_get_a_french_page_and_record_nothing(world, tmp_path):
@@ -97,20 +106,30 @@ def test_forged_expired_and_erased_links_get_a_french_page_and_record_nothing(wo
     client = TestClient(app, raise_server_exceptions=False)
     good = satisfaction_token(ideation, settings)
     field = signed_field(client.get(f"/satisfaction/{good}").text)
-    forged = [good[:-2] + ("AA" if not good.endswith("AA") else "BB"),
-              URLSafeTimedSerializer("another-secret", salt=SALT).dumps(ideation),
-              "x" * 5000, "%00%ff", "é" * 30]
+    forged = [
+        good[:-2] + ("AA" if not good.endswith("AA") else "BB"),
+        URLSafeTimedSerializer("another-secret", salt=SALT).dumps(ideation),
+        "x" * 5000,
+        "%00%ff",
+        "é" * 30,
+    ]
     for token in forged:
-        for response in (client.get(f"/satisfaction/{token}"),
-                         client.post(f"/satisfaction/{token}", data={
-                             "form": field, "contacted": "oui", "helpful": "oui"})):
+        for response in (
+            client.get(f"/satisfaction/{token}"),
+            client.post(
+                f"/satisfaction/{token}", data={"form": field, "contacted": "oui", "helpful": "oui"}
+            ),
+        ):
             assert response.status_code == 404, token
             assert "Ce lien n’est pas valide" in response.text
     assert client.get("/satisfaction/..%2f..%2fetc").status_code == 404
     old = expired_token(ideation, settings)
-    for response in (client.get(f"/satisfaction/{old}"),
-                     client.post(f"/satisfaction/{old}", data={
-                         "form": field, "contacted": "oui", "helpful": "oui"})):
+    for response in (
+        client.get(f"/satisfaction/{old}"),
+        client.post(
+            f"/satisfaction/{old}", data={"form": field, "contacted": "oui", "helpful": "oui"}
+        ),
+    ):
         assert response.status_code == 410 and "Ce lien a expiré" in response.text
     repository.erase_lead(ideation)
     gone = client.get(f"/satisfaction/{good}")
@@ -123,24 +142,27 @@ def test_the_form_needs_its_signed_field_and_both_answers(world):
     client = TestClient(app, raise_server_exceptions=False)
     path = f"/satisfaction/{satisfaction_token(ideation, settings)}"
     field = signed_field(client.get(path).text)
-    other_field = signed_field(client.get(f"/satisfaction/{satisfaction_token(tu, settings)}")
-                               .text)
-    for data, headers in (({"contacted": "oui", "helpful": "oui"}, {}),
-                          ({"form": "forged", "contacted": "oui", "helpful": "oui"}, {}),
-                          ({"form": other_field, "contacted": "oui", "helpful": "oui"}, {}),
-                          ({"form": field, "contacted": "oui", "helpful": "oui"},
-                           {"origin": "https://evil.example"})):
+    other_field = signed_field(client.get(f"/satisfaction/{satisfaction_token(tu, settings)}").text)
+    for data, headers in (
+        ({"contacted": "oui", "helpful": "oui"}, {}),
+        ({"form": "forged", "contacted": "oui", "helpful": "oui"}, {}),
+        ({"form": other_field, "contacted": "oui", "helpful": "oui"}, {}),
+        ({"form": field, "contacted": "oui", "helpful": "oui"}, {"origin": "https://evil.example"}),
+    ):
         response = client.post(path, data=data, headers=headers)
         assert response.status_code == 403 and "Le formulaire a expiré" in response.text
-    for data in ({"form": field, "contacted": "peut-être", "helpful": "oui"},
-                 {"form": field, "helpful": "oui", "comment": "é" * 10},
-                 {"form": field, "contacted": "oui", "helpful": "\x00"}):
+    for data in (
+        {"form": field, "contacted": "peut-être", "helpful": "oui"},
+        {"form": field, "helpful": "oui", "comment": "é" * 10},
+        {"form": field, "contacted": "oui", "helpful": "\x00"},
+    ):
         response = client.post(path, data=data)
         assert response.status_code == 400 and "aux deux questions" in response.text
     assert answers(repository) == 0
     # The comment is kept to 2 000 characters.
-    client.post(path, data={"form": field, "contacted": "non", "helpful": "non",
-                            "comment": "x" * 10_000})
+    client.post(
+        path, data={"form": field, "contacted": "non", "helpful": "non", "comment": "x" * 10_000}
+    )
     assert len(repository.quality(ideation).answer.comment) == 2000
 
 
@@ -159,16 +181,20 @@ def test_the_next_step_is_one_linked_lead_whatever_the_clicks(world):
     assert new.reference in first.text and new.reference in second.text
     assert len(leads(repository)) == 3
     previous = repository.get(ideation)
-    assert (new.offer_id, new.previous_lead_id, new.status) == ("validation", previous.id,
-                                                                "nouveau")
+    assert (new.offer_id, new.previous_lead_id, new.status) == (
+        "validation",
+        previous.id,
+        "nouveau",
+    )
     assert (new.email, new.phone, new.last_name) == (previous.email, previous.phone, "Martin")
     assert repository.quality(ideation).next_steps == [new.reference]
     assert "déjà enregistrée" in client.get(path).text
     # No next step after « pas d'aide disponible »: no button, and a hand-made POST creates nothing.
     other = f"/satisfaction/{satisfaction_token(tu, settings)}"
     assert "étape suivante" not in client.get(other).text.lower()
-    refused = client.post(f"{other}/etape-suivante", data={"form": signed_field(
-        client.get(other).text)})
+    refused = client.post(
+        f"{other}/etape-suivante", data={"form": signed_field(client.get(other).text)}
+    )
     assert refused.status_code == 409 and len(leads(repository)) == 3
     # Without the signed field, nothing either.
     assert client.post(f"{path}/etape-suivante", data={}).status_code == 403
@@ -180,23 +206,40 @@ def test_the_advisor_creates_the_next_step_once_for_their_organisation_only(worl
     page = claire.get(f"/conseil/demandes/{ideation}").text
     assert "Prochaine offre du parcours : <strong>Validation" in page
     token = csrf_of(claire, f"/conseil/demandes/{ideation}")
-    assert claire.post(f"/conseil/demandes/{ideation}/etape-suivante", data={"csrf": "x"},
-                       follow_redirects=False).status_code == 403
+    assert (
+        claire.post(
+            f"/conseil/demandes/{ideation}/etape-suivante",
+            data={"csrf": "x"},
+            follow_redirects=False,
+        ).status_code
+        == 403
+    )
     yann = login(app, "yann@unis-cite.example")
     yann_token = csrf_of(yann, "/conseil/")
-    assert yann.post(f"/conseil/demandes/{ideation}/etape-suivante",
-                     data={"csrf": yann_token}).status_code == 404
+    assert (
+        yann.post(
+            f"/conseil/demandes/{ideation}/etape-suivante", data={"csrf": yann_token}
+        ).status_code
+        == 404
+    )
     assert len(leads(repository)) == 2
     for _ in range(2):
-        response = claire.post(f"/conseil/demandes/{ideation}/etape-suivante",
-                               data={"csrf": token}, follow_redirects=False)
+        response = claire.post(
+            f"/conseil/demandes/{ideation}/etape-suivante",
+            data={"csrf": token},
+            follow_redirects=False,
+        )
         assert response.status_code == 303
     assert len(leads(repository)) == 3
     new = leads(repository)[-1]
-    assert f'href="/conseil/demandes/{new.reference}"' in claire.get(
-        f"/conseil/demandes/{ideation}").text
-    assert f"Étape suivante de la demande <a href=\"/conseil/demandes/{ideation}\"" in \
-        claire.get(f"/conseil/demandes/{new.reference}").text
+    assert (
+        f'href="/conseil/demandes/{new.reference}"'
+        in claire.get(f"/conseil/demandes/{ideation}").text
+    )
+    assert (
+        f'Étape suivante de la demande <a href="/conseil/demandes/{ideation}"'
+        in claire.get(f"/conseil/demandes/{new.reference}").text
+    )
 
 
 @pytest.fixture()
@@ -230,8 +273,12 @@ def test_the_advisors_are_told_of_the_next_step_once(tmp_path, mail_server):
     received, port = mail_server
     repository = make_repository(tmp_path)
     add_advisors(repository)
-    settings = replace(make_settings(tmp_path), smtp=SmtpSettings(
-        host="127.0.0.1", port=port, starttls=False, sender="boussole@test.example"))
+    settings = replace(
+        make_settings(tmp_path),
+        smtp=SmtpSettings(
+            host="127.0.0.1", port=port, starttls=False, sender="boussole@test.example"
+        ),
+    )
     ideation = add_lead(repository, "c1", "ideation")
     close(repository, ideation, "aide_proposee")
     client = TestClient(create_app(settings, repository=repository))

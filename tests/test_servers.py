@@ -1,5 +1,6 @@
 """The local-servers harness (bot.ops.servers) itself, on stand-in servers: it waits until they
 answer, talks over REST, and stop() leaves no process of its own behind and every port free."""
+
 import sys
 import time
 from pathlib import Path
@@ -22,25 +23,27 @@ def alive(pid: int) -> bool:
 def test_stop_ends_every_process_it_started_and_frees_the_ports(tmp_path):
     ports = Ports.free()
     pids_file = tmp_path / "pids"
-    servers = LocalServers.isolated(tmp_path, ports, launcher=[sys.executable, str(FAKE)],
-                                    env={"FAKE_PIDS": str(pids_file)})
+    servers = LocalServers.isolated(
+        tmp_path, ports, launcher=[sys.executable, str(FAKE)], env={"FAKE_PIDS": str(pids_file)}
+    )
     with servers:
         assert servers.say("moi", "bonjour") == [{"recipient_id": "moi", "text": "bonjour"}]
         pids = [int(p) for p in pids_file.read_text().split()]
-        assert len(pids) == 4 and all(alive(p) for p in pids)    # two servers, two children
+        assert len(pids) == 4 and all(alive(p) for p in pids)  # two servers, two children
         assert port_in_use(ports.rasa) and port_in_use(ports.actions)
-    deadline = time.monotonic() + 5   # a killed orphan is reaped by init, not by us
+    deadline = time.monotonic() + 5  # a killed orphan is reaped by init, not by us
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in pids if alive(p)]       # even the child that ignores SIGTERM
+    assert not [p for p in pids if alive(p)]  # even the child that ignores SIGTERM
     assert not port_in_use(ports.rasa) and not port_in_use(ports.actions)
     assert servers.processes == {}
-    servers.stop()                                  # twice is harmless
+    servers.stop()  # twice is harmless
 
 
 def test_a_server_that_stops_is_reported_with_its_log(tmp_path):
-    servers = LocalServers.isolated(tmp_path, Ports.free(),
-                                    launcher=[sys.executable, "-c", "print('boom'); exit(3)"])
+    servers = LocalServers.isolated(
+        tmp_path, Ports.free(), launcher=[sys.executable, "-c", "print('boom'); exit(3)"]
+    )
     with pytest.raises(ServerError, match=r"(?s)actions stopped \(exit 3\).*boom"):
         with servers:
             pass
@@ -54,9 +57,11 @@ def test_exchange_gives_refusals_with_their_status_instead_of_raising():
 
     from bot.ops.servers import exchange
 
-    answers = {"calm": (200, b'[{"text": "bonjour"}]'),
-               "flood": (429, json.dumps([{"text": "trop"}]).encode()),
-               "down": (502, b"<html>Bad Gateway</html>")}
+    answers = {
+        "calm": (200, b'[{"text": "bonjour"}]'),
+        "flood": (429, json.dumps([{"text": "trop"}]).encode()),
+        "down": (502, b"<html>Bad Gateway</html>"),
+    }
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):

@@ -1,4 +1,5 @@
 """What happens to raw text before the NLU, and the tu/vous register."""
+
 import pytest
 
 from bot import settings
@@ -6,14 +7,33 @@ from bot.orientation.text import clean, register_of
 from bot.wording import problem_reply
 
 
-@pytest.mark.parametrize("raw, problem", [
-    ("", "empty"), ("   \n\t ", "empty"), (None, "empty"), ("🙂🙂🙂", "no_letters"),
-    ("12345 !!!", "no_letters"), ("مرحبا، أريد إنشاء جمعية", "not_latin"),
-    ("Привет, как дела", "not_latin"), ("Hello, can you help me with my taxes?", "foreign"),
-    ("Hola, necesito ayuda para encontrar trabajo", "foreign"),
-    ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
-], ids=["empty", "spaces", "none", "emoji", "digits", "arabic", "cyrillic", "english",
-        "spanish", "huge"])
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        (None, "empty"),
+        ("🙂🙂🙂", "no_letters"),
+        ("12345 !!!", "no_letters"),
+        ("مرحبا، أريد إنشاء جمعية", "not_latin"),
+        ("Привет, как дела", "not_latin"),
+        ("Hello, can you help me with my taxes?", "foreign"),
+        ("Hola, necesito ayuda para encontrar trabajo", "foreign"),
+        ("x" * (settings.MAX_MESSAGE_CHARS + 1), "too_long"),
+    ],
+    ids=[
+        "empty",
+        "spaces",
+        "none",
+        "emoji",
+        "digits",
+        "arabic",
+        "cyrillic",
+        "english",
+        "spanish",
+        "huge",
+    ],
+)
 def test_unusable_messages_get_a_reason_and_a_polite_french_answer(raw, problem):
     result = clean(raw)
     assert result.problem == problem
@@ -27,10 +47,14 @@ def test_control_characters_and_spaces_are_cleaned():
     assert clean("on\x00 veut\u200b  créer\n\nune  SCOP\x1b").text == "on veut créer une SCOP"
 
 
-@pytest.mark.parametrize("text", [
-    "On veut scaler notre business model et faire un roll-out dans d'autres villes",
-    "je suis en master et je veux lancer ma start-up, j'ai besoin d'un incubator",
-    "hello, on a un side project d'appli pour les assos, on cherche du funding"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On veut scaler notre business model et faire un roll-out dans d'autres villes",
+        "je suis en master et je veux lancer ma start-up, j'ai besoin d'un incubator",
+        "hello, on a un side project d'appli pour les assos, on cherche du funding",
+    ],
+)
 def test_franglais_is_french(text):
     assert clean(text).problem is None
 
@@ -40,12 +64,18 @@ def test_markup_and_sql_are_just_text():
     assert clean("'; DROP TABLE leads; --").problem is None
 
 
-@pytest.mark.parametrize("text, register", [
-    ("salut tu peux m'aider ?", "tu"), ("Salut", "tu"), ("coucou !", "tu"),
-    ("stp jveu créer ma boite", "tu"),
-    ("t'as une idée ?", "tu"), ("Pourriez-vous m'aider ?", "vous"),
-    ("Bonjour, notre association souhaite grandir", "vous"),
-])
+@pytest.mark.parametrize(
+    "text, register",
+    [
+        ("salut tu peux m'aider ?", "tu"),
+        ("Salut", "tu"),
+        ("coucou !", "tu"),
+        ("stp jveu créer ma boite", "tu"),
+        ("t'as une idée ?", "tu"),
+        ("Pourriez-vous m'aider ?", "vous"),
+        ("Bonjour, notre association souhaite grandir", "vous"),
+    ],
+)
 def test_register(text, register):
     assert register_of(text) == register
 

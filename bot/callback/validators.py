@@ -5,6 +5,7 @@ the name of the `domain.yml` response that says exactly what to type instead (wi
 variation), and the values its text needs. Nothing here talks to the network (e-mail domains
 are not resolved).
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,9 @@ def check_name(text: str, what: str = "prénom") -> Checked:
     if not value:
         return Checked(error="utter_invalid_name_empty", values={"what": what})
     if len(value) > MAX_NAME:
-        return Checked(error="utter_invalid_name_too_long",
-                       values={"what": what, "limit": MAX_NAME})
+        return Checked(
+            error="utter_invalid_name_too_long", values={"what": what, "limit": MAX_NAME}
+        )
     if not _NAME.match(value):
         return Checked(error="utter_invalid_name_letters", values={"what": what})
     return Checked(value=value[:1].upper() + value[1:])
@@ -62,15 +64,30 @@ def check_email(text: str) -> Checked:
 # Overseas departments and territories: country calling code → (name, digits after the code);
 # national prefixes of their numbers (0 + 3 digits) → calling code.
 OVERSEAS_CODES = {
-    "262": ("La Réunion / Mayotte", 9), "269": ("Mayotte", 9), "590": ("Guadeloupe", 9),
-    "594": ("Guyane", 9), "596": ("Martinique", 9), "508": ("Saint-Pierre-et-Miquelon", 6),
-    "681": ("Wallis-et-Futuna", 6), "687": ("Nouvelle-Calédonie", 6),
+    "262": ("La Réunion / Mayotte", 9),
+    "269": ("Mayotte", 9),
+    "590": ("Guadeloupe", 9),
+    "594": ("Guyane", 9),
+    "596": ("Martinique", 9),
+    "508": ("Saint-Pierre-et-Miquelon", 6),
+    "681": ("Wallis-et-Futuna", 6),
+    "687": ("Nouvelle-Calédonie", 6),
     "689": ("Polynésie française", 8),
 }
 OVERSEAS_PREFIXES = {
-    "0262": "262", "0692": "262", "0693": "262", "0269": "262", "0639": "262",
-    "0590": "590", "0690": "590", "0691": "590", "0594": "594", "0694": "594",
-    "0596": "596", "0696": "596", "0697": "596",
+    "0262": "262",
+    "0692": "262",
+    "0693": "262",
+    "0269": "262",
+    "0639": "262",
+    "0590": "590",
+    "0690": "590",
+    "0691": "590",
+    "0594": "594",
+    "0694": "594",
+    "0596": "596",
+    "0696": "596",
+    "0697": "596",
 }
 
 
@@ -106,8 +123,7 @@ def check_phone(text: str) -> Checked:
 def _french(national: str) -> Checked:
     code = OVERSEAS_PREFIXES.get(national[:4])
     if code:
-        return Checked(value=f"+{code}{national[1:]}",
-                       extra={"region": OVERSEAS_CODES[code][0]})
+        return Checked(value=f"+{code}{national[1:]}", extra={"region": OVERSEAS_CODES[code][0]})
     return Checked(value="+33" + national[1:], extra={"region": "France métropolitaine"})
 
 
@@ -115,17 +131,53 @@ def format_phone(e164: str) -> str:
     """+33612345678 → 06 12 34 56 78, for people to read."""
     if e164.startswith("+33") and len(e164) == 12:
         national = "0" + e164[3:]
-        return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+        return " ".join(national[i : i + 2] for i in range(0, 10, 2))
     return e164
 
 
-_YES = {"oui", "ouais", "ouaip", "yes", "ok", "okay", "d accord", "dac", "j accepte",
-        "je suis d accord", "oui j accepte", "oui je suis d accord", "oui d accord",
-        "oui bien sur", "bien sur", "oui ok", "ok pour moi", "c est bon", "oui c est bon",
-        "volontiers", "oui volontiers", "tout a fait", "absolument", "accepte",
-        "je consens", "oui je consens", "j y consens", "ok d accord"}
-_NO = {"non", "no", "nan", "non merci", "je refuse", "refuse", "pas d accord",
-       "je ne suis pas d accord", "surtout pas", "jamais", "non je refuse"}
+_YES = {
+    "oui",
+    "ouais",
+    "ouaip",
+    "yes",
+    "ok",
+    "okay",
+    "d accord",
+    "dac",
+    "j accepte",
+    "je suis d accord",
+    "oui j accepte",
+    "oui je suis d accord",
+    "oui d accord",
+    "oui bien sur",
+    "bien sur",
+    "oui ok",
+    "ok pour moi",
+    "c est bon",
+    "oui c est bon",
+    "volontiers",
+    "oui volontiers",
+    "tout a fait",
+    "absolument",
+    "accepte",
+    "je consens",
+    "oui je consens",
+    "j y consens",
+    "ok d accord",
+}
+_NO = {
+    "non",
+    "no",
+    "nan",
+    "non merci",
+    "je refuse",
+    "refuse",
+    "pas d accord",
+    "je ne suis pas d accord",
+    "surtout pas",
+    "jamais",
+    "non je refuse",
+}
 
 
 def check_consent(text: str) -> Checked:
@@ -143,14 +195,21 @@ def check_commune(text: str) -> Checked:
     """A commune: on the territory, or ambiguous (ask which), or off the territory (flagged)."""
     match: CommuneMatch = match_commune(str(text or ""))
     if match.commune is not None and not match.shared_postal_code:
-        return Checked(value=match.commune.name,
-                       extra={"insee": match.commune.insee, "on_territory": True})
+        return Checked(
+            value=match.commune.name, extra={"insee": match.commune.insee, "on_territory": True}
+        )
     if match.candidates:
         names = ", ".join(c.name for c in match.candidates)
-        error = "utter_invalid_commune_shared_postal_code" if match.shared_postal_code \
+        error = (
+            "utter_invalid_commune_shared_postal_code"
+            if match.shared_postal_code
             else "utter_invalid_commune_postal_code"
-        return Checked(error=error, values={"names": names},
-                       extra={"candidates": [c.name for c in match.candidates]})
+        )
+        return Checked(
+            error=error,
+            values={"names": names},
+            extra={"candidates": [c.name for c in match.candidates]},
+        )
     value = " ".join(str(text or "").split())[:80]
     if not value or not re.search(r"[^\W\d_]", value):
         return Checked(error="utter_ask_commune")

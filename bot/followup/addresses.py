@@ -6,6 +6,7 @@ confirmed a call-back request with their consent: the action that writes the lea
 channel (a custom message carrying nothing but the lead's reference) and the channel, which
 holds the address for the turn, writes it on that lead if it is this conversation's.
 """
+
 from __future__ import annotations
 
 from bot.settings import Settings

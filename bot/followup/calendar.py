@@ -1,6 +1,7 @@
 """Working days in France: Monday to Friday, minus the public holidays (the `holidays` library,
 maintained, rather than a hand list). Delays of the follow-up loop count in local days
 (Europe/Paris): a lead confirmed on a Friday evening waits from the next working day."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -10,8 +11,20 @@ from zoneinfo import ZoneInfo
 import holidays
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 

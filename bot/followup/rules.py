@@ -6,6 +6,7 @@ of runs. Person messages (`person_*`) need the person's consent and a channel th
 advisor reminders are items gathered in one digest per organisation; at 45 working days
 without a status change a lead still open is flagged « sans suite ».
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,11 +16,11 @@ from datetime import datetime, time, timedelta
 from bot.followup.calendar import PARIS, add_working_days, local_day
 from bot.leads.statuses import CLOSED
 
-WAITING_DAYS = 5          # working days in « nouveau » before the person gets an apology
-NEW_REMINDER_DAYS = 3     # working days in « nouveau » before advisors are reminded
-STALE_REMINDER_DAYS = (15, 30)   # working days « pris en charge » without a status change
-FLAG_DAYS = 45            # working days without a status change: « sans suite »
-SURVEY_DAYS = 10          # calendar days after closing
+WAITING_DAYS = 5  # working days in « nouveau » before the person gets an apology
+NEW_REMINDER_DAYS = 3  # working days in « nouveau » before advisors are reminded
+STALE_REMINDER_DAYS = (15, 30)  # working days « pris en charge » without a status change
+FLAG_DAYS = 45  # working days without a status change: « sans suite »
+SURVEY_DAYS = 10  # calendar days after closing
 # A message about old news is noise: status news is told within 2 days or not at all, the
 # survey within 30 days of being due (its link lives 60 days, bot/followup/tokens.py).
 NEWS_WINDOW = timedelta(days=2)
@@ -35,10 +36,10 @@ REMINDER = "advisor_reminder"
 class PersonDue:
     key: str
     kind: str
-    lead: object           # bot.leads.models.Lead, its history loaded
-    channel: str           # email, sms, whatsapp, telegram
+    lead: object  # bot.leads.models.Lead, its history loaded
+    channel: str  # email, sms, whatsapp, telegram
     recipient: str
-    change: object | None = None   # the StatusChange it tells of
+    change: object | None = None  # the StatusChange it tells of
     since: datetime | None = None  # when it became due
 
 
@@ -46,7 +47,7 @@ class PersonDue:
 class Reminder:
     key: str
     lead: object
-    stage: str             # nouveau, sans_changement_15, sans_changement_30
+    stage: str  # nouveau, sans_changement_15, sans_changement_30
     organisation_id: str
 
 
@@ -54,7 +55,7 @@ class Reminder:
 class Plan:
     person: list[PersonDue]
     reminders: list[Reminder]
-    flags: list[object]    # leads to flag « sans suite »
+    flags: list[object]  # leads to flag « sans suite »
 
 
 def aware(moment: datetime) -> datetime:
@@ -71,8 +72,10 @@ def sending_hours(now: datetime) -> bool:
 
 def real_changes(lead) -> list:
     """Status changes proper (an assignment is logged with the status unchanged)."""
-    return sorted((c for c in lead.history if c.from_status != c.to_status),
-                  key=lambda c: (aware(c.at), c.id or 0))
+    return sorted(
+        (c for c in lead.history if c.from_status != c.to_status),
+        key=lambda c: (aware(c.at), c.id or 0),
+    )
 
 
 def last_change_at(lead) -> datetime:
@@ -118,15 +121,24 @@ def person_due(lead, now: datetime) -> list[tuple[str, str, object | None, datet
     latest = changes[-1] if changes else None
     if latest is not None and now - aware(latest.at) <= NEWS_WINDOW:
         if latest.to_status == "pris_en_charge":
-            due.append((f"person_taken:{lead.id}:{latest.id}", "person_taken", latest,
-                        aware(latest.at)))
+            due.append(
+                (f"person_taken:{lead.id}:{latest.id}", "person_taken", latest, aware(latest.at))
+            )
         elif latest.to_status == "injoignable":
-            due.append((f"person_unreachable:{lead.id}:{latest.id}", "person_unreachable",
-                        latest, aware(latest.at)))
-    if (lead.status == "nouveau" and lead.flagged_at is None
-            and reached(aware(lead.created_at), WAITING_DAYS, now)):
-        due.append((f"person_waiting:{lead.id}", "person_waiting", None,
-                    aware(lead.created_at)))
+            due.append(
+                (
+                    f"person_unreachable:{lead.id}:{latest.id}",
+                    "person_unreachable",
+                    latest,
+                    aware(latest.at),
+                )
+            )
+    if (
+        lead.status == "nouveau"
+        and lead.flagged_at is None
+        and reached(aware(lead.created_at), WAITING_DAYS, now)
+    ):
+        due.append((f"person_waiting:{lead.id}", "person_waiting", None, aware(lead.created_at)))
     if lead.status in CLOSED and latest is not None and latest.to_status in CLOSED:
         when = aware(latest.at) + timedelta(days=SURVEY_DAYS)
         if when <= now <= when + SURVEY_WINDOW:
@@ -145,18 +157,23 @@ def reminders_due(lead, now: datetime) -> list[Reminder]:
         if stages:
             # Only the latest stage reached: after a long outage, one reminder, not two.
             days = stages[-1]
-            return [Reminder(f"remind:{lead.id}:{latest.id}:{days}", lead,
-                             f"sans_changement_{days}", org)]
+            return [
+                Reminder(
+                    f"remind:{lead.id}:{latest.id}:{days}", lead, f"sans_changement_{days}", org
+                )
+            ]
     return []
 
 
 def to_flag(lead, now: datetime) -> bool:
-    return (lead.status not in CLOSED and lead.flagged_at is None
-            and reached(last_change_at(lead), FLAG_DAYS, now))
+    return (
+        lead.status not in CLOSED
+        and lead.flagged_at is None
+        and reached(last_change_at(lead), FLAG_DAYS, now)
+    )
 
 
-def plan(leads: Iterable, now: datetime, done: set[str],
-         available: Iterable[str]) -> Plan:
+def plan(leads: Iterable, now: datetime, done: set[str], available: Iterable[str]) -> Plan:
     """Everything due at `now` and not in `done` (the keys of messages already sent)."""
     now = aware(now)
     available = set(available)

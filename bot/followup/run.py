@@ -5,6 +5,7 @@ A message is recorded `pending` before it is sent, claimed for the send, then ma
 a failed send goes back to `pending` with its error and is tried again by the next run while it
 is still due. A dry run prints what would be sent and records nothing.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -19,8 +20,7 @@ from bot.leads.repository import LeadRepository
 from bot.leads.repository.followups import PENDING, SENDING
 from bot.settings import Settings
 
-CHANNEL_NAMES = {"email": "courriel", "sms": "SMS", "whatsapp": "WhatsApp",
-                 "telegram": "Telegram"}
+CHANNEL_NAMES = {"email": "courriel", "sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram"}
 
 
 @dataclass
@@ -33,19 +33,26 @@ class Report:
 
     def summary(self, dry_run: bool) -> str:
         if dry_run:
-            return (f"Simulation : {len(self.lines)} envoi(s) et signalement(s) prévus, rien "
-                    f"n'a été enregistré.")
-        text = (f"{self.sent} message(s) envoyé(s), {self.failed} en échec (nouvel essai au "
-                f"prochain passage), {self.flagged} demande(s) signalée(s) « sans suite ».")
+            return (
+                f"Simulation : {len(self.lines)} envoi(s) et signalement(s) prévus, rien "
+                f"n'a été enregistré."
+            )
+        text = (
+            f"{self.sent} message(s) envoyé(s), {self.failed} en échec (nouvel essai au "
+            f"prochain passage), {self.flagged} demande(s) signalée(s) « sans suite »."
+        )
         if self.stuck:
-            text += (f" {self.stuck} message(s) interrompu(s) en cours d'envoi : ni renvoyé(s) "
-                     f"ni marqué(s) envoyé(s), à vérifier.")
+            text += (
+                f" {self.stuck} message(s) interrompu(s) en cours d'envoi : ni renvoyé(s) "
+                f"ni marqué(s) envoyé(s), à vérifier."
+            )
         return text
 
 
 class FollowUpRun:
-    def __init__(self, repository: LeadRepository, settings: Settings,
-                 senders: Senders | None = None):
+    def __init__(
+        self, repository: LeadRepository, settings: Settings, senders: Senders | None = None
+    ):
         self.repository = repository
         self.settings = settings
         self.senders = senders or Senders(settings)
@@ -63,10 +70,16 @@ class FollowUpRun:
             who = names.get(lead.advisor_id) or names.get(due.change.actor)
             return messages.taken(lead, who, org_name)
         if due.kind == "person_unreachable":
-            contact = (" ou ".join(v for v in (org.phone, org.email, org.website) if v)
-                       if org else "") or None
-            return messages.unreachable(lead, org_name, contact, self.settings.public_url,
-                                        due.channel in ("telegram", "whatsapp"))
+            contact = (
+                " ou ".join(v for v in (org.phone, org.email, org.website) if v) if org else ""
+            ) or None
+            return messages.unreachable(
+                lead,
+                org_name,
+                contact,
+                self.settings.public_url,
+                due.channel in ("telegram", "whatsapp"),
+            )
         if due.kind == "person_waiting":
             return messages.waiting(lead, org_name, add_working_days(now, rules.WAITING_DAYS))
         return messages.survey(lead, satisfaction_url(lead.reference, self.settings))
@@ -77,8 +90,11 @@ class FollowUpRun:
         for item in items:
             offer = self.catalogue.offers.get(item.lead.offer_id or "")
             rows.append((item.stage, item.lead.reference, offer.title if offer else "à préciser"))
-        workspace = (self.settings.smtp.workspace_url if self.settings.smtp
-                     else f"{self.settings.public_url}/conseil").rstrip("/")
+        workspace = (
+            self.settings.smtp.workspace_url
+            if self.settings.smtp
+            else f"{self.settings.public_url}/conseil"
+        ).rstrip("/")
         return messages.digest(org.name if org else organisation_id, rows, workspace)
 
     # -- the run ---------------------------------------------------------------------------
@@ -95,21 +111,33 @@ class FollowUpRun:
             self.repository.flag_without_news([lead.id for lead in plan.flags], now)
             report.flagged = len(plan.flags)
         if not rules.sending_hours(now):
-            report.lines.append("Hors des heures d'envoi (8 h – 20 h, heure de Paris) : "
-                                "aucun message maintenant.")
+            report.lines.append(
+                "Hors des heures d'envoi (8 h – 20 h, heure de Paris) : aucun message maintenant."
+            )
             return report
         names = self.repository.advisor_names()
         for due in plan.person:
             text = self.text_for(due, names, now)
             if dry_run:
-                report.lines.append(f"[{CHANNEL_NAMES[due.channel]}] {due.lead.reference} "
-                                    f"{due.kind} → {due.recipient}\n{text.body}")
+                report.lines.append(
+                    f"[{CHANNEL_NAMES[due.channel]}] {due.lead.reference} "
+                    f"{due.kind} → {due.recipient}\n{text.body}"
+                )
                 continue
-            ids = self._claim(states, due.key, due.kind, due.lead.id, due.channel,
-                              due.recipient, now)
+            ids = self._claim(
+                states, due.key, due.kind, due.lead.id, due.channel, due.recipient, now
+            )
             if ids:
-                self._send(ids, report, now, self.senders.send, due.channel, due.recipient,
-                           text.subject, text.body)
+                self._send(
+                    ids,
+                    report,
+                    now,
+                    self.senders.send,
+                    due.channel,
+                    due.recipient,
+                    text.subject,
+                    text.body,
+                )
         self._digests(plan.reminders, states, now, dry_run, report)
         return report
 
@@ -121,19 +149,35 @@ class FollowUpRun:
         for org_id, items in sorted(by_org.items()):
             to = advisors.get(org_id)
             if not to:
-                continue   # nobody to remind; the lead is flagged at 45 days all the same
+                continue  # nobody to remind; the lead is flagged at 45 days all the same
             if dry_run:
                 text = self.digest_for(org_id, items)
                 report.lines.append(f"[courriel] rappel {org_id} → {', '.join(to)}\n{text.body}")
                 continue
-            claimed = {item.key: self._claim(states, item.key, rules.REMINDER, item.lead.id,
-                                             "email", f"organisation:{org_id}", now)
-                       for item in items}
-            ours = [item for item in items if claimed[item.key]]   # not another run's
+            claimed = {
+                item.key: self._claim(
+                    states,
+                    item.key,
+                    rules.REMINDER,
+                    item.lead.id,
+                    "email",
+                    f"organisation:{org_id}",
+                    now,
+                )
+                for item in items
+            }
+            ours = [item for item in items if claimed[item.key]]  # not another run's
             if ours:
                 text = self.digest_for(org_id, ours)
-                self._send([i for item in ours for i in claimed[item.key]], report, now,
-                           self.senders.email, to, text.subject, text.body)
+                self._send(
+                    [i for item in ours for i in claimed[item.key]],
+                    report,
+                    now,
+                    self.senders.email,
+                    to,
+                    text.subject,
+                    text.body,
+                )
 
     def _claim(self, states, key, kind, lead_id, channel, recipient, now) -> list[int]:
         row = states.get(key)
@@ -159,7 +203,10 @@ class FollowUpRun:
             report.sent += 1
 
 
-def run(repository: LeadRepository, settings: Settings, now: datetime | None = None,
-        dry_run: bool = False) -> Report:
+def run(
+    repository: LeadRepository,
+    settings: Settings,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> Report:
     return FollowUpRun(repository, settings).run(now, dry_run)
-

@@ -4,6 +4,7 @@ base URLs (bot/rasa_ext/channels/, the variables named in credentials.yml).
 
 A failure raises `SendError`: the run keeps the message pending and tries again next time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -84,17 +85,25 @@ class Senders:
         elif channel == "telegram":
             from bot.rasa_ext.channels.telegram import TelegramOutput
 
-            output = TelegramOutput(self.telegram["access_token"],
-                                    self.telegram.get("api_url") or "https://api.telegram.org",
-                                    recipient, self.timeout)
+            output = TelegramOutput(
+                self.telegram["access_token"],
+                self.telegram.get("api_url") or "https://api.telegram.org",
+                recipient,
+                self.timeout,
+            )
             self._platform(output, recipient, body)
         else:
             from bot.rasa_ext.channels.twilio import TwilioOutput
 
             sender = self.sms_from if channel == "sms" else self.whatsapp_from
-            output = TwilioOutput(self.twilio["account_sid"], self.twilio["auth_token"],
-                                  self.twilio.get("api_url") or "https://api.twilio.com",
-                                  sender, recipient, self.timeout)
+            output = TwilioOutput(
+                self.twilio["account_sid"],
+                self.twilio["auth_token"],
+                self.twilio.get("api_url") or "https://api.twilio.com",
+                sender,
+                recipient,
+                self.timeout,
+            )
             self._platform(output, recipient, body)
 
     @staticmethod

@@ -4,6 +4,7 @@ A token carries the lead's reference, signed with the workspace's secret key (it
 a forged or altered token fails the signature, an old one the age check. Reading takes the
 clock as a parameter so that the follow-up loop's fake clock applies to it too.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -42,8 +43,9 @@ def satisfaction_url(reference: str, settings: Settings) -> str:
     return f"{settings.public_url}/satisfaction/{satisfaction_token(reference, settings)}"
 
 
-def read_satisfaction_token(token: str, settings: Settings, now: datetime | None = None,
-                            lifetime: timedelta = LIFETIME) -> str:
+def read_satisfaction_token(
+    token: str, settings: Settings, now: datetime | None = None, lifetime: timedelta = LIFETIME
+) -> str:
     """The lead reference a valid token names; InvalidToken otherwise."""
     try:
         reference, signed_at = _serializer(settings).loads(token, return_timestamp=True)

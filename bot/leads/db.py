@@ -1,5 +1,6 @@
 """Engine, sessions and migrations of the leads database, for the URL the caller gives:
 `Settings.leads_database_url` (SQLite under var/ by default; PostgreSQL via DATABASE_URL)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -22,9 +23,16 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                         connect_args={"connect_timeout": 5} if "postgresql" in url else {})
+    return create_engine(
+        url,
+        future=True,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"connect_timeout": 5} if "postgresql" in url else {},
+    )
 
 
 @lru_cache(maxsize=4)
@@ -34,8 +42,7 @@ def get_engine(url: str) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, future=True, expire_on_commit=False,
-                        class_=Session)
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False, class_=Session)
 
 
 def upgrade(url: str) -> None:

@@ -1,4 +1,5 @@
 """Leads as rows for people: a terminal table, CSV for a French spreadsheet, JSON lines."""
+
 from __future__ import annotations
 
 import csv
@@ -10,11 +11,36 @@ from bot.leads.models import Lead
 from bot.leads.statuses import LABELS
 
 COLUMNS = (
-    "reference", "created_at", "status", "level", "score", "offer_id", "confidence",
-    "first_name", "last_name", "email", "phone", "phone_region", "commune", "commune_insee",
-    "on_territory", "structure_name", "legal_form", "project_summary", "explanation",
-    "alternatives", "facts", "organisation_id", "advisor_id", "channel", "conversation_id",
-    "consent_version", "consent_at", "youth", "human_requested", "updated_at",
+    "reference",
+    "created_at",
+    "status",
+    "level",
+    "score",
+    "offer_id",
+    "confidence",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "phone_region",
+    "commune",
+    "commune_insee",
+    "on_territory",
+    "structure_name",
+    "legal_form",
+    "project_summary",
+    "explanation",
+    "alternatives",
+    "facts",
+    "organisation_id",
+    "advisor_id",
+    "channel",
+    "conversation_id",
+    "consent_version",
+    "consent_at",
+    "youth",
+    "human_requested",
+    "updated_at",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,9 +87,18 @@ def to_jsonl(leads: Iterable[Lead]) -> str:
 def to_table(leads: Iterable[Lead]) -> str:
     rows = [("Référence", "Reçu le", "Niveau", "Statut", "Offre", "Nom", "Commune")]
     for lead in leads:
-        rows.append((lead.reference or "", lead.created_at.strftime("%d/%m/%Y %H:%M"), lead.level,
-                     LABELS.get(lead.status, lead.status), lead.offer_id or "",
-                     f"{lead.first_name or ''} {lead.last_name or ''}".strip(), lead.commune or ""))
+        rows.append(
+            (
+                lead.reference or "",
+                lead.created_at.strftime("%d/%m/%Y %H:%M"),
+                lead.level,
+                LABELS.get(lead.status, lead.status),
+                lead.offer_id or "",
+                f"{lead.first_name or ''} {lead.last_name or ''}".strip(),
+                lead.commune or "",
+            )
+        )
     widths = [min(28, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c[:w].ljust(w) for c, w in zip(r, widths, strict=False))
-                     for r in rows)
+    return "\n".join(
+        "  ".join(c[:w].ljust(w) for c, w in zip(r, widths, strict=False)) for r in rows
+    )

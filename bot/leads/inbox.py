@@ -1,4 +1,5 @@
 """The advisors' inbox: filtered, paged leads of an organisation, the most qualified first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,27 +31,42 @@ class Filters:
     status: str = ""
     commune: str = ""
     channel: str = ""
-    since: str = ""      # YYYY-MM-DD
+    since: str = ""  # YYYY-MM-DD
     until: str = ""
-    youth: str = ""      # "", "oui", "non"
-    suite: str = ""      # "sans_suite": flagged by the follow-up loop, still open
+    youth: str = ""  # "", "oui", "non"
+    suite: str = ""  # "sans_suite": flagged by the follow-up loop, still open
     q: str = ""
     page: int = 1
 
     @classmethod
     def from_query(cls, params) -> Filters:
         """The filters of a query string; FilterError for a page or a date out of range."""
-        values = {k: str(params.get(k, "") or "")[:100].replace("\x00", "") for k in
-                  ("offer", "phase", "status", "commune", "channel", "since", "until", "youth",
-                   "suite", "q")}
+        values = {
+            k: str(params.get(k, "") or "")[:100].replace("\x00", "")
+            for k in (
+                "offer",
+                "phase",
+                "status",
+                "commune",
+                "channel",
+                "since",
+                "until",
+                "youth",
+                "suite",
+                "q",
+            )
+        }
         for key in ("since", "until"):
             if values[key] and _parse_date(values[key]) is None:
-                raise FilterError(f"La date « {values[key]} » n'est pas valide : utilisez le "
-                                  f"format AAAA-MM-JJ (années {YEARS[0]} à {YEARS[-1]}).")
+                raise FilterError(
+                    f"La date « {values[key]} » n'est pas valide : utilisez le "
+                    f"format AAAA-MM-JJ (années {YEARS[0]} à {YEARS[-1]})."
+                )
         page = str(params.get("page", "") or "1").strip()
         if not (page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_PAGE):
-            raise FilterError("Numéro de page invalide : un nombre entier de 1 à 100 000 "
-                              "est attendu.")
+            raise FilterError(
+                "Numéro de page invalide : un nombre entier de 1 à 100 000 est attendu."
+            )
         return cls(**values, page=int(page))
 
 
@@ -74,13 +90,19 @@ def _parse_date(text: str) -> datetime | None:
 
 def visible(query, organisation_id: str | None):
     """Only the leads of the advisor's organisation; None means an admin (all)."""
-    return query if organisation_id is None else query.where(
-        Lead.organisation_id == organisation_id)
+    return (
+        query if organisation_id is None else query.where(Lead.organisation_id == organisation_id)
+    )
 
 
-def search(repository: LeadRepository, filters: Filters, organisation_id: str | None,
-           page_size: int = PAGE_SIZE, now: datetime | None = None,
-           paged: bool = True) -> Page:
+def search(
+    repository: LeadRepository,
+    filters: Filters,
+    organisation_id: str | None,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+    paged: bool = True,
+) -> Page:
     query = visible(select(Lead), organisation_id)
     if filters.offer:
         query = query.where(Lead.offer_id == filters.offer)
@@ -103,12 +125,19 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
         query = query.where(Lead.flagged_at.is_not(None), Lead.status.not_in(CLOSED))
     if filters.q:
         like = f"%{filters.q}%"
-        query = query.where(or_(Lead.last_name.ilike(like), Lead.first_name.ilike(like),
-                                Lead.reference.ilike(like), Lead.email.ilike(like),
-                                Lead.structure_name.ilike(like),
-                                Lead.project_summary.ilike(like)))
-    level_rank = case(*[(Lead.level == level, rank) for level, rank in LEVEL_ORDER.items()],
-                      else_=9)
+        query = query.where(
+            or_(
+                Lead.last_name.ilike(like),
+                Lead.first_name.ilike(like),
+                Lead.reference.ilike(like),
+                Lead.email.ilike(like),
+                Lead.structure_name.ilike(like),
+                Lead.project_summary.ilike(like),
+            )
+        )
+    level_rank = case(
+        *[(Lead.level == level, rank) for level, rank in LEVEL_ORDER.items()], else_=9
+    )
     with repository.sessions() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         pages = max(1, -(-total // page_size))
@@ -118,6 +147,10 @@ def search(repository: LeadRepository, filters: Filters, organisation_id: str | 
             ordered = ordered.offset((current - 1) * page_size).limit(page_size)
         leads = list(session.scalars(ordered))
     now = now or datetime.now(timezone.utc)
-    waiting = {lead.id for lead in leads if lead.status == "nouveau"
-               and working_days_between(lead.created_at, now) > WAITING_WORKING_DAYS}
+    waiting = {
+        lead.id
+        for lead in leads
+        if lead.status == "nouveau"
+        and working_days_between(lead.created_at, now) > WAITING_WORKING_DAYS
+    }
     return Page(leads, total, current, pages, waiting)

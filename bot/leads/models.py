@@ -1,4 +1,5 @@
 """Database tables, SQLAlchemy 1.4 in 2.0 style (`future=True` engines and sessions)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ def utcnow() -> datetime:
 
 class Organisation(Base):
     """Who handles leads; mirrored from data/offers.yml (`organisations`)."""
+
     __tablename__ = "organisations"
     id = Column(String(64), primary_key=True)
     name = Column(String(200), nullable=False)
@@ -71,12 +73,17 @@ class Lead(Base):
     flagged_at = Column(DateTime(timezone=True), index=True)
     previous_lead_id = Column(Integer, ForeignKey("leads.id", ondelete="SET NULL"), index=True)
 
-    history = relationship("StatusChange", back_populates="lead", cascade="all, delete-orphan",
-                           order_by="StatusChange.at")
+    history = relationship(
+        "StatusChange",
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        order_by="StatusChange.at",
+    )
 
 
 class Advisor(Base):
     """An account of the advisor workspace; sees the leads of its organisation (admins: all)."""
+
     __tablename__ = "advisors"
     id = Column(Integer, primary_key=True)
     email = Column(String(254), unique=True, nullable=False)
@@ -94,10 +101,12 @@ class Advisor(Base):
 
 class Note(Base):
     """An advisor's note on a lead (a call, an appointment…)."""
+
     __tablename__ = "lead_notes"
     id = Column(Integer, primary_key=True)
-    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     author = Column(String(120), nullable=False)
     text = Column(Text, nullable=False)
@@ -105,10 +114,12 @@ class Note(Base):
 
 class StatusChange(Base):
     """Audit trail of a lead: who changed what, when, from → to, why."""
+
     __tablename__ = "lead_status_changes"
     id = Column(Integer, primary_key=True)
-    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     actor = Column(String(120), nullable=False)
     from_status = Column(String(32))
@@ -119,6 +130,7 @@ class StatusChange(Base):
 
 class MisunderstoodMessage(Base):
     """A message the assistant did not understand, kept for advisors to label."""
+
     __tablename__ = "misunderstood_messages"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
@@ -132,7 +144,8 @@ class MisunderstoodMessage(Base):
 
 
 class Feedback(Base):
-    """"Cette orientation vous a-t-elle été utile ?" answers."""
+    """ "Cette orientation vous a-t-elle été utile ?" answers."""
+
     __tablename__ = "feedback"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
@@ -144,6 +157,7 @@ class Feedback(Base):
 
 class Erasure(Base):
     """A person's erasure of their data: when, from which channel, how much (no personal data)."""
+
     __tablename__ = "erasures"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
@@ -161,12 +175,13 @@ class FollowUp(Base):
     `key` makes each message happen once whatever the retries ("person_taken:42:317": lead 42,
     status change 317); a failed send stays `pending` with its error, retried on the next run.
     """
+
     __tablename__ = "followups"
     id = Column(Integer, primary_key=True)
     key = Column(String(200), unique=True, nullable=False)
     kind = Column(String(40), nullable=False, index=True)
     lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    channel = Column(String(32), nullable=False)       # email, sms, whatsapp, telegram
+    channel = Column(String(32), nullable=False)  # email, sms, whatsapp, telegram
     recipient = Column(String(254), nullable=False)
     status = Column(String(16), nullable=False, default="pending", index=True)  # pending, sent
     attempts = Column(Integer, nullable=False, default=0)
@@ -177,10 +192,12 @@ class FollowUp(Base):
 
 class SatisfactionAnswer(Base):
     """The person's answer to the survey sent 10 days after closing: one per lead."""
+
     __tablename__ = "satisfaction_answers"
     id = Column(Integer, primary_key=True)
-    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True,
-                     nullable=False)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     contacted = Column(Boolean, nullable=False)
     helpful = Column(Boolean)
@@ -190,12 +207,14 @@ class SatisfactionAnswer(Base):
 class OrientationReview(Base):
     """An advisor's verdict on the assistant's orientation of a lead: right, or which offer
     was the right one and why. The measure of orientation quality by the people who know."""
+
     __tablename__ = "orientation_reviews"
     id = Column(Integer, primary_key=True)
-    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True,
-                     nullable=False)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     advisor = Column(String(120), nullable=False)
-    oriented_offer_id = Column(String(64))             # what the assistant proposed
+    oriented_offer_id = Column(String(64))  # what the assistant proposed
     right_offer_id = Column(String(64), nullable=False)  # the same when it was right
     reason = Column(Text)

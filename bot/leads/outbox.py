@@ -5,6 +5,7 @@ A confirmed lead that cannot be written is appended (and fsync'ed) to the file t
 the next write, or `python -m bot leads flush`, writes the queued leads — idempotently, thanks
 to their confirmation key — and removes them from the file.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -24,8 +25,8 @@ from bot.leads.repository import LeadRepository
 
 @dataclass(frozen=True)
 class Submitted:
-    status: str              # "saved" or "queued"
-    reference: str | None    # known once written
+    status: str  # "saved" or "queued"
+    reference: str | None  # known once written
     created: bool = True
 
 
@@ -53,8 +54,11 @@ class Outbox:
     def pending(self) -> list[dict]:
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        return [
+            json.loads(line)
+            for line in self.path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
 
     def drain(self, repository: LeadRepository) -> int:
         """Write the queued leads; keep those that still fail. Returns how many were written."""
@@ -69,8 +73,10 @@ class Outbox:
                     written += 1
                 except SQLAlchemyError:
                     left.append(draft)
-            atomic_write(self.path, "".join(json.dumps(d, ensure_ascii=False, default=str) + "\n"
-                                            for d in left))
+            atomic_write(
+                self.path,
+                "".join(json.dumps(d, ensure_ascii=False, default=str) + "\n" for d in left),
+            )
             return written
 
 

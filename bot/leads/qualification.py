@@ -10,6 +10,7 @@
 Level: *hors territoire* when the commune is off the territory; otherwise *qualifié* from 70
 points with consent and a contact; *à compléter* below.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,6 +1,7 @@
 """The leads of this process: its settings, its repository (created, and the schema migrated, on
 first use) and its outbox. The action server and the command line start here; the settings are
 the environment's (`Settings.from_env()`, read once) unless `use()` gave others (tests)."""
+
 from __future__ import annotations
 
 import threading

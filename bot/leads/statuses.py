@@ -2,6 +2,7 @@
 
 nouveau → pris en charge → aide proposée | pas d'aide disponible | injoignable | pas pour nous
 """
+
 from __future__ import annotations
 
 LABELS = {
@@ -33,5 +34,6 @@ def check_transition(current: str, target: str) -> None:
     if target not in LABELS:
         raise TransitionError(f"statut inconnu « {target} »")
     if target not in TRANSITIONS.get(current, frozenset()):
-        raise TransitionError(f"passage impossible de « {LABELS.get(current, current)} » "
-                              f"à « {LABELS[target]} »")
+        raise TransitionError(
+            f"passage impossible de « {LABELS.get(current, current)} » à « {LABELS[target]} »"
+        )

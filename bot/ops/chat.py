@@ -4,6 +4,7 @@ Talks to the running Rasa server over its REST channel when there is one; otherw
 action server and Rasa for the conversation (`bot.ops.servers`), so `python -m bot chat` always
 works.
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,8 +31,10 @@ def render(messages: list[dict]) -> tuple[str, list[dict]]:
 
 
 def _loop(send) -> int:
-    print("Boussole ESS — tapez votre message (un numéro pour choisir un bouton, "
-          "« /quitter » pour sortir).")
+    print(
+        "Boussole ESS — tapez votre message (un numéro pour choisir un bouton, "
+        "« /quitter » pour sortir)."
+    )
     buttons: list[dict] = []
     text, buttons = render(send("bonjour"))
     print(f"\n🧭 {text}\n")

@@ -17,6 +17,7 @@ Rasa substitutes `${VAR}` in these files but fails when one is unset, hence file
 from the environment. They hold the database password: they are written with mode 0600, in a
 runtime directory (`/run/boussole` under systemd, `var/cluster` for the local cluster).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -44,9 +45,11 @@ def variables(source: Source) -> Mapping[str, str]:
     if not isinstance(source, Settings):
         return source
     env = dict(source.environ)
-    for name, value in (("TRACKER_STORE_URL", source.tracker_store_url),
-                        ("REDIS_URL", source.redis_url),
-                        ("BOUSSOLE_RATE_LIMIT", source.rate_limit)):
+    for name, value in (
+        ("TRACKER_STORE_URL", source.tracker_store_url),
+        ("REDIS_URL", source.redis_url),
+        ("BOUSSOLE_RATE_LIMIT", source.rate_limit),
+    ):
         if value:
             env[name] = value
     return env
@@ -70,9 +73,13 @@ def _url(name: str, env: Mapping[str, str], schemes: tuple[str, ...]):
 def tracker_store(env: Mapping[str, str]) -> dict:
     url = _url("TRACKER_STORE_URL", env, ("postgresql",))
     # Rasa's SQL tracker store, failing loudly instead of forgetting (see bot/rasa_ext/trackers.py).
-    config = {"type": "bot.rasa_ext.trackers.StrictSQLTrackerStore", "dialect": "postgresql",
-              "url": url.host or "127.0.0.1",
-              "port": url.port or 5432, "db": url.database or "boussole_tracker"}
+    config = {
+        "type": "bot.rasa_ext.trackers.StrictSQLTrackerStore",
+        "dialect": "postgresql",
+        "url": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "db": url.database or "boussole_tracker",
+    }
     if url.username:
         config["username"] = url.username
     if url.password:
@@ -92,11 +99,16 @@ def lock_store(env: Mapping[str, str]) -> dict:
     if url.scheme not in ("redis", "rediss"):
         raise DeployError("REDIS_URL doit commencer par redis:// ou rediss://")
     # Rasa's RedisLockStore, with atomic ticket updates across replicas (see bot/rasa_ext/locks.py).
-    config = {"type": "bot.rasa_ext.locks.AtomicRedisLockStore", "url": url.hostname or "127.0.0.1",
-              "port": url.port or 6379,
-              # Database 1 for the locks; the rate limit uses the one named in REDIS_URL.
-              "db": int(env.get("BOUSSOLE_LOCK_DB", "1")), "key_prefix": "boussole",
-              "socket_timeout": 2, "use_ssl": url.scheme == "rediss"}
+    config = {
+        "type": "bot.rasa_ext.locks.AtomicRedisLockStore",
+        "url": url.hostname or "127.0.0.1",
+        "port": url.port or 6379,
+        # Database 1 for the locks; the rate limit uses the one named in REDIS_URL.
+        "db": int(env.get("BOUSSOLE_LOCK_DB", "1")),
+        "key_prefix": "boussole",
+        "socket_timeout": 2,
+        "use_ssl": url.scheme == "rediss",
+    }
     if url.password:
         config["password"] = url.password
     if url.username:
@@ -106,9 +118,11 @@ def lock_store(env: Mapping[str, str]) -> dict:
 
 def endpoints(source: Source) -> dict:
     env = variables(source)
-    return {"action_endpoint": {"url": env.get("BOUSSOLE_ACTION_URL", DEFAULT_ACTION_URL)},
-            "tracker_store": tracker_store(env),
-            "lock_store": lock_store(env)}
+    return {
+        "action_endpoint": {"url": env.get("BOUSSOLE_ACTION_URL", DEFAULT_ACTION_URL)},
+        "tracker_store": tracker_store(env),
+        "lock_store": lock_store(env),
+    }
 
 
 def rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
@@ -117,8 +131,9 @@ def rate_limit(env: Mapping[str, str]) -> tuple[int, float]:
         limit, window = raw.split("/")
         return int(limit), float(window)
     except ValueError as exc:
-        raise DeployError("BOUSSOLE_RATE_LIMIT attendu sous la forme MESSAGES/SECONDES, "
-                          "par exemple 20/60") from exc
+        raise DeployError(
+            "BOUSSOLE_RATE_LIMIT attendu sous la forme MESSAGES/SECONDES, par exemple 20/60"
+        ) from exc
 
 
 def credentials(source: Source, base: Path | None = None) -> dict:
@@ -131,8 +146,10 @@ def credentials(source: Source, base: Path | None = None) -> dict:
     channels.pop("bot.rasa_ext.guarded_rest.GuardedRestInput", None)
     limit, window = rate_limit(env)
     # First, so that its JSON logging is in place before the other channels log anything.
-    return {"bot.rasa_ext.guarded_rest.GuardedRestInput": {"limit": limit, "window": window},
-            **channels}
+    return {
+        "bot.rasa_ext.guarded_rest.GuardedRestInput": {"limit": limit, "window": window},
+        **channels,
+    }
 
 
 def _write(path: Path, data: dict, header: str) -> None:

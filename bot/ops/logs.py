@@ -9,6 +9,7 @@ The service name, level and format come from the caller's `bot.settings.Settings
 (BOUSSOLE_SERVICE, BOUSSOLE_LOG_LEVEL, BOUSSOLE_LOG_FORMAT); where nobody passes one — the
 formatter Rasa builds from deploy/logging.yml — they are the environment's (`Settings.from_env()`).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,17 @@ if TYPE_CHECKING:
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
 # Extra attributes worth keeping when a log call passes them (`extra={...}`).
-FIELDS = ("event", "reason", "status", "duration_ms", "conversation", "channel", "retry_after",
-          "component", "count")
+FIELDS = (
+    "event",
+    "reason",
+    "status",
+    "duration_ms",
+    "conversation",
+    "channel",
+    "retry_after",
+    "component",
+    "count",
+)
 
 
 def redact(text: str) -> str:
@@ -65,6 +75,7 @@ def shorten_log_records() -> None:
 
     previous = logging.getLogRecordFactory()
     if not getattr(previous, "boussole_shortens", False):
+
         def factory(*args, **kwargs) -> logging.LogRecord:
             record = previous(*args, **kwargs)
             try:
@@ -106,7 +117,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-                  + f".{int(record.msecs):03d}Z",
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "service": self.service,
             "pid": record.process,
@@ -133,15 +144,21 @@ def configure(service: str, level: str | None = None) -> None:
 
         level = Settings.from_env().log_level
     os.environ.setdefault("BOUSSOLE_SERVICE", service)
-    logging.config.dictConfig({
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "service": service}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                                "stream": "ext://sys.stderr"}},
-        "root": {"level": level,
-                 "handlers": ["stderr"]},
-    })
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": JsonFormatter, "service": service}},
+            "handlers": {
+                "stderr": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "json",
+                    "stream": "ext://sys.stderr",
+                }
+            },
+            "root": {"level": level, "handlers": ["stderr"]},
+        }
+    )
 
 
 def take_over_rasa_logging(service: str | None = None) -> None:

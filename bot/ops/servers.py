@@ -13,6 +13,7 @@ period) and waits for them, so the ports are free again when it returns.
 The action server always listens on loopback (it has no authentication); Rasa and the web app
 listen on `host`, 127.0.0.1 unless told otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,8 @@ from pathlib import Path
 
 from bot import settings
 
-QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
-         "PYTHONWARNINGS": "ignore"}
-DEFAULT_TRACKER_DB = settings.ROOT / "var" / "tracker.db"   # what endpoints.yml names
+QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+DEFAULT_TRACKER_DB = settings.ROOT / "var" / "tracker.db"  # what endpoints.yml names
 
 
 def free_port() -> int:
@@ -50,6 +50,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 class Ports:
     """The ports of one assistant: Rasa, the action server (None: no action server), the web
     app (None: no web app)."""
+
     rasa: int
     actions: int | None = None
     web: int | None = None
@@ -83,13 +84,24 @@ class LocalServers:
       by another process (bot/rasa_ext/trackers.py).
     """
 
-    def __init__(self, workdir: Path, ports: Ports, *, database_url: str | None = None,
-                 tracker_db: Path | None = DEFAULT_TRACKER_DB, model: Path = settings.MODEL_FILE,
-                 credentials: Path = settings.ROOT / "credentials.yml",
-                 host: str = "127.0.0.1", env: dict[str, str] | None = None,
-                 process_env: dict[str, dict[str, str]] | None = None,
-                 action_url: str | None = None, launcher: list[str] | None = None,
-                 debug: bool = False, log_dir: Path | None = None, rasa_workers: int = 1):
+    def __init__(
+        self,
+        workdir: Path,
+        ports: Ports,
+        *,
+        database_url: str | None = None,
+        tracker_db: Path | None = DEFAULT_TRACKER_DB,
+        model: Path = settings.MODEL_FILE,
+        credentials: Path = settings.ROOT / "credentials.yml",
+        host: str = "127.0.0.1",
+        env: dict[str, str] | None = None,
+        process_env: dict[str, dict[str, str]] | None = None,
+        action_url: str | None = None,
+        launcher: list[str] | None = None,
+        debug: bool = False,
+        log_dir: Path | None = None,
+        rasa_workers: int = 1,
+    ):
         self.workdir, self.ports, self.host = Path(workdir), ports, host
         self.log_dir = Path(log_dir or workdir)
         self.database_url, self.tracker_db = database_url, tracker_db
@@ -100,7 +112,8 @@ class LocalServers:
             self.env["DATABASE_URL"] = database_url
         self.process_env = process_env or {}
         self.action_url = action_url or (
-            f"http://127.0.0.1:{ports.actions}/webhook" if ports.actions else None)
+            f"http://127.0.0.1:{ports.actions}/webhook" if ports.actions else None
+        )
         self.launcher = launcher or [sys.executable, "-m"]
         self.url = f"http://127.0.0.1:{ports.rasa}"
         self.webhook = f"{self.url}/webhooks/rest/webhook"
@@ -120,8 +133,11 @@ class LocalServers:
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         tracker_db = workdir / "tracker.db"
-        env = {"TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
-               "BOUSSOLE_OUTBOX": str(workdir / "outbox"), **(kwargs.pop("env", None) or {})}
+        env = {
+            "TRACKER_STORE_URL": f"sqlite:///{tracker_db}",
+            "BOUSSOLE_OUTBOX": str(workdir / "outbox"),
+            **(kwargs.pop("env", None) or {}),
+        }
         kwargs.setdefault("database_url", f"sqlite:///{workdir / 'leads.db'}")
         return cls(workdir, ports, tracker_db=tracker_db, env=env, **kwargs)
 
@@ -133,11 +149,15 @@ class LocalServers:
         if self.action_url:
             lines.append(f"action_endpoint:\n  url: {self.action_url}\n")
         if self.tracker_db is not None:
-            lines.append("tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
-                         f"  dialect: sqlite\n  db: {self.tracker_db}\n")
+            lines.append(
+                "tracker_store:\n  type: bot.rasa_ext.trackers.CachedSQLTrackerStore\n"
+                f"  dialect: sqlite\n  db: {self.tracker_db}\n"
+            )
         if self.rasa_workers > 1:
-            lines.append("lock_store:\n  type: bot.rasa_ext.local_locks.SQLiteLockStore\n"
-                         f"  db: {self.workdir / 'locks.db'}\n")
+            lines.append(
+                "lock_store:\n  type: bot.rasa_ext.local_locks.SQLiteLockStore\n"
+                f"  db: {self.workdir / 'locks.db'}\n"
+            )
         path = self.workdir / "endpoints.yml"
         path.write_text("".join(lines) or "{}\n")
         return path
@@ -150,19 +170,54 @@ class LocalServers:
         self.started = time.perf_counter()
         try:
             if self.ports.actions:
-                self._spawn("actions", [*self.launcher, "rasa_sdk", "--actions", "actions",
-                                        "--port", str(self.ports.actions)],
-                            SANIC_HOST="127.0.0.1")   # loopback only, whatever `host` says
+                self._spawn(
+                    "actions",
+                    [
+                        *self.launcher,
+                        "rasa_sdk",
+                        "--actions",
+                        "actions",
+                        "--port",
+                        str(self.ports.actions),
+                    ],
+                    SANIC_HOST="127.0.0.1",
+                )  # loopback only, whatever `host` says
             if self.ports.web:
-                self._spawn("web", [sys.executable, "-m", "bot", "web", "--host", self.host,
-                                    "--port", str(self.ports.web)],
-                            BOUSSOLE_RASA_URL=self.url,
-                            BOUSSOLE_COOKIE_SECURE=self.env.get("BOUSSOLE_COOKIE_SECURE", "0"))
-            self._spawn("rasa", [*self.launcher, "rasa", "run", "--model", str(self.model),
-                                 "--endpoints", str(endpoints), "--credentials",
-                                 str(self.credentials), "--port", str(self.ports.rasa),
-                                 "--interface", self.host] + (["--debug"] if self.debug else []),
-                        SANIC_WORKERS=str(self.rasa_workers))
+                self._spawn(
+                    "web",
+                    [
+                        sys.executable,
+                        "-m",
+                        "bot",
+                        "web",
+                        "--host",
+                        self.host,
+                        "--port",
+                        str(self.ports.web),
+                    ],
+                    BOUSSOLE_RASA_URL=self.url,
+                    BOUSSOLE_COOKIE_SECURE=self.env.get("BOUSSOLE_COOKIE_SECURE", "0"),
+                )
+            self._spawn(
+                "rasa",
+                [
+                    *self.launcher,
+                    "rasa",
+                    "run",
+                    "--model",
+                    str(self.model),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(self.credentials),
+                    "--port",
+                    str(self.ports.rasa),
+                    "--interface",
+                    self.host,
+                ]
+                + (["--debug"] if self.debug else []),
+                SANIC_WORKERS=str(self.rasa_workers),
+            )
         except BaseException:
             self.stop()
             raise
@@ -175,8 +230,14 @@ class LocalServers:
         self.logs += (log,)
         env = dict(self.env, **extra, **self.process_env.get(name, {}))
         # A session (and process group) of its own: stop() ends it and whatever it forked.
-        self.processes[name] = subprocess.Popen(command, cwd=settings.ROOT, env=env, stdout=out,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=settings.ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     # --- waiting ----------------------------------------------------------------------------
 
@@ -186,8 +247,11 @@ class LocalServers:
         "bonjour" from that sender (some Rasa versions load the model lazily). Returns the
         seconds since `start()`; raises ServerError with the log if a server stops or is late."""
         deadline = time.monotonic() + timeout
-        checks = [("actions", f"http://127.0.0.1:{self.ports.actions}/health"),
-                  ("web", f"{self.web_url}/sante"), ("rasa", f"{self.url}/")]
+        checks = [
+            ("actions", f"http://127.0.0.1:{self.ports.actions}/health"),
+            ("web", f"{self.web_url}/sante"),
+            ("rasa", f"{self.url}/"),
+        ]
         for name, url in checks:
             if name in self.processes:
                 self._until(name, deadline, lambda u=url: responds(u))
@@ -205,8 +269,9 @@ class LocalServers:
         process = self.processes[name]
         while not ready():
             if process.poll() is not None:
-                raise ServerError(f"{name} stopped (exit {process.returncode}):\n"
-                                  f"{self.log_tail(name)}")
+                raise ServerError(
+                    f"{name} stopped (exit {process.returncode}):\n{self.log_tail(name)}"
+                )
             if time.monotonic() > deadline:
                 raise ServerError(f"{name} not ready in time:\n{self.log_tail(name)}")
             time.sleep(0.5)
@@ -244,7 +309,7 @@ class LocalServers:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
-            _signal_group(process, signal.SIGKILL)   # a forked worker left behind, if any
+            _signal_group(process, signal.SIGKILL)  # a forked worker left behind, if any
         self.processes.clear()
         for out in self._log_files:
             out.close()
@@ -265,7 +330,7 @@ class LocalServers:
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     try:
-        os.killpg(process.pid, sig)   # pid == pgid: the process leads its own session
+        os.killpg(process.pid, sig)  # pid == pgid: the process leads its own session
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -281,8 +346,11 @@ def responds(url: str, timeout: float = 2) -> bool:
 
 def _rest_request(url: str, sender: str, text: str) -> urllib.request.Request:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    return urllib.request.Request(f"{url.rstrip('/')}/webhooks/rest/webhook", data=body,
-                                  headers={"Content-Type": "application/json"})
+    return urllib.request.Request(
+        f"{url.rstrip('/')}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def post_message(url: str, sender: str, text: str, timeout: float = 60) -> list[dict]:
@@ -307,34 +375,45 @@ def exchange(url: str, sender: str, text: str, timeout: float = 60) -> tuple[int
         return status, [{"text": raw}]
 
 
-def serve(rasa_port: int = 5005, actions_port: int = 5055, web_port: int = 8000,
-          host: str = "127.0.0.1") -> int:
+def serve(
+    rasa_port: int = 5005, actions_port: int = 5055, web_port: int = 8000, host: str = "127.0.0.1"
+) -> int:
     """`python -m bot serve` (what `scripts/run.sh` runs): the three servers on embedded
     defaults (databases under var/ unless DATABASE_URL says otherwise, logs in var/log/),
     until one of them stops, Ctrl-C or SIGTERM; then every one of them is stopped."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     var = settings.ROOT / "var"
     workers = settings.Settings.from_env().serve_workers
-    servers = LocalServers(var, Ports(rasa_port, actions_port, web_port), host=host,
-                           log_dir=var / "log", rasa_workers=workers)
+    servers = LocalServers(
+        var,
+        Ports(rasa_port, actions_port, web_port),
+        host=host,
+        log_dir=var / "log",
+        rasa_workers=workers,
+    )
 
     def say(text: str, file=sys.stdout) -> None:
         print(f"[boussole] {text}", file=file, flush=True)
 
     try:
         servers.start()
-        say(f"serveur d'actions : http://127.0.0.1:{actions_port}, local uniquement "
-            "(journal : var/log/actions.log)")
+        say(
+            f"serveur d'actions : http://127.0.0.1:{actions_port}, local uniquement "
+            "(journal : var/log/actions.log)"
+        )
         say(f"espace conseil : http://localhost:{web_port}/conseil/ (journal : var/log/web.log)")
         say(f"chargement du modèle Rasa (environ 30 s, {workers} processus Rasa)…")
         try:
             servers.wait_ready(timeout=180, warm_up=None)
         except ServerError as exc:
             print(exc, file=sys.stderr)
-            say("ERREUR : un serveur s'est arrêté ou ne répond pas (journaux : var/log/)",
-                sys.stderr)
+            say(
+                "ERREUR : un serveur s'est arrêté ou ne répond pas (journaux : var/log/)",
+                sys.stderr,
+            )
             return 1
-        print(f"""\
+        print(
+            f"""\
 [boussole] Ouvrez http://localhost:{web_port}/ : la page de démonstration de la Métropole \
 avec le widget de discussion.
 [boussole] Boussole ESS répond aussi directement :
@@ -343,7 +422,9 @@ avec le widget de discussion.
   Espace conseil : http://localhost:{web_port}/conseil/ — premier compte :
     .venv/bin/python -m bot advisors add --email vous@exemple.fr --name "Votre nom" \
 --org sem-ess --role admin
-  Ctrl-C pour tout arrêter.""", flush=True)
+  Ctrl-C pour tout arrêter.""",
+            flush=True,
+        )
         while not servers.dead():
             time.sleep(1)
         say(f"ERREUR : {', '.join(servers.dead())} s'est arrêté (journaux : var/log/)", sys.stderr)

@@ -3,6 +3,7 @@
 The catalogue is edited by the Métropole without touching code, so every mistake must come back
 as one line naming the file, the line, the offer and the field — never a traceback.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,12 +38,21 @@ ORGANISATION_FIELDS = ("id", "name")
 class CatalogueError(ValueError):
     """A mistake in the catalogue file, with where it is."""
 
-    def __init__(self, path: Path, line: int | None, message: str, offer: str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        path: Path,
+        line: int | None,
+        message: str,
+        offer: str | None = None,
+        field: str | None = None,
+    ):
         self.path, self.line, self.offer, self.field = path, line, offer, field
         where = f"{path}" + (f":{line}" if line else "")
-        what = ", ".join(p for p in (f"offre « {offer} »" if offer else "",
-                                      f"champ « {field} »" if field else "") if p)
+        what = ", ".join(
+            p
+            for p in (f"offre « {offer} »" if offer else "", f"champ « {field} »" if field else "")
+            if p
+        )
         super().__init__(f"{where}: {what + ' : ' if what else ''}{message}")
 
 
@@ -102,8 +112,9 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
-    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value
-                            if isinstance(k, yaml.ScalarNode)}
+    mapping["__lines__"] = {
+        k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
+    }
     return mapping
 
 
@@ -128,8 +139,9 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogueError(path, mark.line + 1 if mark else None,
-                             f"YAML invalide ({problem})") from None
+        raise CatalogueError(
+            path, mark.line + 1 if mark else None, f"YAML invalide ({problem})"
+        ) from None
     if not isinstance(raw, dict):
         raise CatalogueError(path, 1, "le fichier doit contenir « organisations » et « offers »")
 
@@ -149,23 +161,36 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
 def _load_organisations(path: Path, raw: dict) -> dict[str, Organisation]:
     items = raw.get("organisations")
     if not isinstance(items, list) or not items:
-        raise CatalogueError(path, _line(raw, "organisations"),
-                             "liste « organisations » absente ou vide")
+        raise CatalogueError(
+            path, _line(raw, "organisations"), "liste « organisations » absente ou vide"
+        )
     result: dict[str, Organisation] = {}
     for item in items:
         if not isinstance(item, dict):
             raise CatalogueError(path, None, "chaque organisation doit être un objet")
         for field in ORGANISATION_FIELDS:
             if not isinstance(item.get(field), str) or not item[field].strip():
-                raise CatalogueError(path, _line(item, field), "valeur manquante ou vide",
-                                     None, f"organisations.{field}")
+                raise CatalogueError(
+                    path,
+                    _line(item, field),
+                    "valeur manquante ou vide",
+                    None,
+                    f"organisations.{field}",
+                )
         org_id = item["id"].strip()
         if org_id in result:
-            raise CatalogueError(path, _line(item, "id"), f"organisation « {org_id} » en double",
-                                 None, "organisations.id")
+            raise CatalogueError(
+                path,
+                _line(item, "id"),
+                f"organisation « {org_id} » en double",
+                None,
+                "organisations.id",
+            )
         result[org_id] = Organisation(
-            id=org_id, name=item["name"].strip(),
-            **{k: str(item.get(k) or "").strip() for k in ("email", "phone", "website")})
+            id=org_id,
+            name=item["name"].strip(),
+            **{k: str(item.get(k) or "").strip() for k in ("email", "phone", "website")},
+        )
     return result
 
 
@@ -186,16 +211,21 @@ def _load_offer(path: Path, item: Any, organisations: dict[str, Organisation]) -
             raise err(field, "texte manquant ou vide")
     for field in OFFER_LIST_FIELDS:
         value = item.get(field)
-        if (not isinstance(value, list) or not value
-                or not all(isinstance(v, str) and v.strip() for v in value)):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
             raise err(field, "liste de textes manquante ou vide")
     phase = item.get("phase")
     if phase not in PHASES:
         raise err("phase", f"phase inconnue « {phase} » (attendu : {', '.join(PHASES)})")
     axis = item.get("axis")
     if axis != PHASE_AXIS[phase]:
-        raise err("axis", f"axe « {axis} » incohérent avec la phase « {phase} » "
-                          f"(attendu : {PHASE_AXIS[phase]})")
+        raise err(
+            "axis",
+            f"axe « {axis} » incohérent avec la phase « {phase} » (attendu : {PHASE_AXIS[phase]})",
+        )
     step = item.get("step")
     if step is not None and (not isinstance(step, int) or phase != "creation" or step < 1):
         raise err("step", "étape invalide (entier ≥ 1, pour la phase création seulement)")
@@ -203,7 +233,11 @@ def _load_offer(path: Path, item: Any, organisations: dict[str, Organisation]) -
     if org not in organisations:
         raise err("organisation", f"organisation inconnue « {org} »")
     return Offer(
-        id=offer_id, phase=phase, axis=axis, organisation=org, step=step,
+        id=offer_id,
+        phase=phase,
+        axis=axis,
+        organisation=org,
+        step=step,
         benefits=tuple(v.strip() for v in item["benefits"]),
         signals=tuple(v.strip() for v in item["signals"]),
         **{f: " ".join(item[f].split()) for f in OFFER_TEXT_FIELDS},

@@ -8,6 +8,7 @@ only when the message is short, the reading is sure, and every word of it belong
 people say that command. Anything else is read as what it most likely is besides a command
 (usually a project). Destructive commands are then confirmed explicitly (`is_explicit_yes`).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -23,7 +24,8 @@ MAX_COMMAND_WORDS = 14
 MIN_CONFIDENCE = {"delete_my_data": 0.5, "restart": 0.5, "ask_human": 0.5, "not_this": 0.5}
 
 # Words that may surround any command ("je voudrais…, s'il vous plaît").
-_FRAME = set("""
+_FRAME = set(
+    """
 je j tu il on nous vous me m moi te t se s le la les l un une des de du d a au aux à et ou
 mon ma mes ton ta tes votre vos notre nos ce c cet cette ces ca ça cela que qu qui quoi est
 sont suis es etre être veux veut voudrais voudrait voulons voulez souhaite souhaiterais souhaitons
@@ -31,7 +33,8 @@ aimerais aimerait peux peut pouvez pouvons pourrais pourriez pourrait faut faudr
 svp stp plait plaît merci bien sur sûr oui non ok alors bon bah ben euh hein please en y pas ne
 n plus tout toute tous toutes rien fait faire vouloir bonjour salut hello coucou jveux jveu
 jvoudrais jpeux jpeu jpe est-ce esque svp svp. deja déjà maintenant encore stp. si
-""".split())
+""".split()
+)
 
 # The words of each command: at least one trigger, everything else from its vocabulary.
 _TRIGGERS = {
@@ -89,8 +92,9 @@ def _folded(words: Iterable[str]) -> frozenset[str]:
 
 _FRAME_WORDS = _folded(_FRAME)
 _TRIGGER_WORDS = {k: _folded(v.split()) for k, v in _TRIGGERS.items()}
-_COMMAND_WORDS = {k: _TRIGGER_WORDS[k] | _folded(_VOCABULARY[k].split()) | _FRAME_WORDS
-                  for k in _TRIGGERS}
+_COMMAND_WORDS = {
+    k: _TRIGGER_WORDS[k] | _folded(_VOCABULARY[k].split()) | _FRAME_WORDS for k in _TRIGGERS
+}
 
 
 def _known(word: str, vocabulary: frozenset[str]) -> bool:
@@ -98,8 +102,13 @@ def _known(word: str, vocabulary: frozenset[str]) -> bool:
     if word in vocabulary:
         return True
     for part in word.split("'"):
-        if part and part not in vocabulary and not (
-                len(part) >= 5 and difflib.get_close_matches(part, vocabulary, n=1, cutoff=0.84)):
+        if (
+            part
+            and part not in vocabulary
+            and not (
+                len(part) >= 5 and difflib.get_close_matches(part, vocabulary, n=1, cutoff=0.84)
+            )
+        ):
             return False
     return True
 
@@ -127,12 +136,20 @@ def without_unsure_commands(parse: Mapping[str, Any]) -> dict[str, Any] | None:
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
     if intent is None or is_command_message(intent, parse.get("text") or "", confidence):
         return None
-    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in
-               COMMAND_INTENTS or is_command_message(r.get("name"), parse.get("text") or "",
-                                                     float(r.get("confidence") or 0.0))]
+    ranking = [
+        r
+        for r in parse.get("intent_ranking") or []
+        if r.get("name") not in COMMAND_INTENTS
+        or is_command_message(
+            r.get("name"), parse.get("text") or "", float(r.get("confidence") or 0.0)
+        )
+    ]
     best = ranking[0] if ranking else {"name": "out_of_scope", "confidence": 0.0}
-    return {**parse, "intent": {"name": best.get("name"), "confidence": best.get("confidence")},
-            "intent_ranking": ranking}
+    return {
+        **parse,
+        "intent": {"name": best.get("name"), "confidence": best.get("confidence")},
+        "intent_ranking": ranking,
+    }
 
 
 _YES = re.compile(
@@ -144,7 +161,8 @@ _YES = re.compile(
     r"|recommence|recommencer|recommencez|on recommence|c est sur|je suis sur|je suis sure"
     r"|mes donnees|mes donnees et la conversation|la conversation|de zero|a zero))*"
     r"|tout effacer|effacer|effacez|efface tout|effacez tout|supprimer|supprimez"
-    r"|recommencer|on recommence|recommence)$")
+    r"|recommencer|on recommence|recommence)$"
+)
 
 
 def is_explicit_yes(text: str) -> bool:

@@ -14,6 +14,7 @@ within `MAX_TURNS` messages.
 - `tests/data/blind/*.jsonl`: written by authors who never saw the training data, the offer
   texts or the intent names, frozen before any tuning and never used to choose examples.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,11 @@ def is_clean(register: str) -> bool:
     return register in CLEAN_REGISTERS
 
 
-def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]],
-          conversations: Iterable[dict[str, Any]] | None = None) -> dict:
+def score(
+    rows: Iterable[dict[str, Any]],
+    predictions: Iterable[dict[str, Any]],
+    conversations: Iterable[dict[str, Any]] | None = None,
+) -> dict:
     rows, predictions = list(rows), list(predictions)
     by_register: dict[str, list[bool]] = defaultdict(list)
     by_length: dict[str, list[bool]] = defaultdict(list)
@@ -98,9 +102,17 @@ def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]],
                 fp[got] += 1
             if expected:
                 fn[expected] += 1
-            errors.append({"text": row["text"], "expected": expected, "got": got,
-                           "intent": pred.get("intent"), "confidence": pred.get("confidence"),
-                           "next_question": pred.get("next_question"), "register": register})
+            errors.append(
+                {
+                    "text": row["text"],
+                    "expected": expected,
+                    "got": got,
+                    "intent": pred.get("intent"),
+                    "confidence": pred.get("confidence"),
+                    "next_question": pred.get("next_question"),
+                    "register": register,
+                }
+            )
     results = [ok for reg, oks in by_register.items() if reg not in GROUPS for ok in oks]
     offers = sorted(set(tp) | set(fp) | set(fn))
     report = {
@@ -108,15 +120,27 @@ def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]],
         "accuracy": _ratio(results),
         "clean": _ratio(by_register.get(GROUP_CLEAN, [])),
         "informal": _ratio(by_register.get(GROUP_INFORMAL, [])),
-        "per_register": {reg: {"n": len(oks), "accuracy": _ratio(oks)}
-                         for reg, oks in sorted(by_register.items()) if reg not in GROUPS},
-        "per_length": {band: {"n": len(by_length[band]), "accuracy": _ratio(by_length[band])}
-                       for band, _ in LENGTH_BANDS if by_length[band]},
-        "per_offer": {o: {"precision": _ratio_n(tp[o], tp[o] + fp[o]),
-                          "recall": _ratio_n(tp[o], tp[o] + fn[o]),
-                          "support": tp[o] + fn[o]} for o in offers},
-        "confusions": [{"expected": e, "got": g, "count": c}
-                       for (e, g), c in confusion.most_common()],
+        "per_register": {
+            reg: {"n": len(oks), "accuracy": _ratio(oks)}
+            for reg, oks in sorted(by_register.items())
+            if reg not in GROUPS
+        },
+        "per_length": {
+            band: {"n": len(by_length[band]), "accuracy": _ratio(by_length[band])}
+            for band, _ in LENGTH_BANDS
+            if by_length[band]
+        },
+        "per_offer": {
+            o: {
+                "precision": _ratio_n(tp[o], tp[o] + fp[o]),
+                "recall": _ratio_n(tp[o], tp[o] + fn[o]),
+                "support": tp[o] + fn[o],
+            }
+            for o in offers
+        },
+        "confusions": [
+            {"expected": e, "got": g, "count": c} for (e, g), c in confusion.most_common()
+        ],
         "must_not_route": must_not_route,
         "wrongly_routed": wrongly_routed,
         "wrongly_routed_share": _ratio_n(wrongly_routed, must_not_route),
@@ -131,8 +155,10 @@ def score(rows: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]],
         runs = [c for c, row in zip(conversations, rows, strict=False) if row.get("offer")]
         right = [c for c in runs if c["right"]]
         report["conversation"] = {
-            "n": len(runs), "right": _ratio_n(len(right), len(runs)),
-            "turns": round(sum(c["turns"] for c in right) / len(right), 2) if right else 0.0}
+            "n": len(runs),
+            "right": _ratio_n(len(right), len(runs)),
+            "turns": round(sum(c["turns"] for c in right) / len(right), 2) if right else 0.0,
+        }
     return report
 
 
@@ -168,8 +194,12 @@ def _answer(question: str, expected: str, options: tuple[str, ...]) -> str | Non
     return expected if expected in values else None
 
 
-def simulate(parse: dict[str, Any] | None, first: dict[str, Any], expected: str | None,
-             register: str = "vous") -> dict[str, Any]:
+def simulate(
+    parse: dict[str, Any] | None,
+    first: dict[str, Any],
+    expected: str | None,
+    register: str = "vous",
+) -> dict[str, Any]:
     """The conversation a person has when they answer the questions towards `expected`."""
     from bot.orientation.facts import facts_from_parse
     from bot.orientation.questions import ANSWER_SLOTS, payload
@@ -194,16 +224,19 @@ def simulate(parse: dict[str, Any] | None, first: dict[str, Any], expected: str 
         if value is None:
             return {"right": False, "turns": turn}
         answers[question] = value
-        choose = {"text": payload(question, value), "intent": {"name": "choose",
-                                                               "confidence": 1.0},
-                  "intent_ranking": [{"name": "choose", "confidence": 1.0}]}
+        choose = {
+            "text": payload(question, value),
+            "intent": {"name": "choose", "confidence": 1.0},
+            "intent_ranking": [{"name": "choose", "confidence": 1.0}],
+        }
         answers = {k: v for k, v in answers.items() if k in ANSWER_SLOTS}
         orientation = route(facts_from_parse(choose, answers, rejected, register))
     return {"right": False, "turns": MAX_TURNS}
 
 
-def evaluate(path: Path | None = None, orienter=None,
-             rows: list[dict[str, Any]] | None = None) -> dict:
+def evaluate(
+    path: Path | None = None, orienter=None, rows: list[dict[str, Any]] | None = None
+) -> dict:
     """Score one set: a file (the dev set by default) or rows already read."""
     from bot.orientation.orient import Orienter
 
@@ -227,8 +260,10 @@ def format_report(report: dict, show_errors: bool = True, title: str | None = No
     ]
     if "conversation" in report:
         conv = report["conversation"]
-        lines.append(f"Conversation entière → bonne offre : {pct(conv['right'])} "
-                     f"({conv['turns']} messages en moyenne, n={conv['n']})")
+        lines.append(
+            f"Conversation entière → bonne offre : {pct(conv['right'])} "
+            f"({conv['turns']} messages en moyenne, n={conv['n']})"
+        )
     lines += [
         f"Projets orientés vers une mauvaise offre : {report['wrong_offer']} sur "
         f"{report['projects']} ({pct(report['wrong_offer_share'])})",
@@ -236,7 +271,8 @@ def format_report(report: dict, show_errors: bool = True, title: str | None = No
         f"{report['projects']} ({pct(report['asked_share'])})",
         f"À ne pas orienter : {report['must_not_route']} messages, "
         f"{report['wrongly_routed']} orientés à tort ({pct(report['wrongly_routed_share'])})",
-        "", "Par longueur :",
+        "",
+        "Par longueur :",
     ]
     for band, r in report["per_length"].items():
         lines.append(f"  {band:<12} {pct(r['accuracy'])}  (n={r['n']})")
@@ -253,6 +289,8 @@ def format_report(report: dict, show_errors: bool = True, title: str | None = No
     if show_errors and report["errors"]:
         lines += ["", "Erreurs :"]
         for e in report["errors"]:
-            lines.append(f"  [{e['register']}] {e['text'][:90]!r}: attendu {e['expected']}, "
-                         f"obtenu {e['got']} ({e['intent']} {e['confidence']})")
+            lines.append(
+                f"  [{e['register']}] {e['text'][:90]!r}: attendu {e['expected']}, "
+                f"obtenu {e['got']} ({e['intent']} {e['confidence']})"
+            )
     return "\n".join(lines)

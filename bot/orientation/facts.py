@@ -3,6 +3,7 @@
 The NLU gives an intent ranking and raw entity strings; routing needs clean facts: a commune of
 the territory, a legal form from a closed list, an age as a number, a student flag.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,22 +24,46 @@ def is_young(age: int | None, student: bool = False) -> bool:
 
 # Normalised spelling → canonical legal form.
 LEGAL_FORMS = {
-    "association": "association", "asso": "association", "assos": "association",
-    "associations": "association", "assoc": "association", "assocation": "association",
+    "association": "association",
+    "asso": "association",
+    "assos": "association",
+    "associations": "association",
+    "assoc": "association",
+    "assocation": "association",
     "loi 1901": "association",
-    "scop": "SCOP", "scic": "SCIC", "sarl": "SARL", "sas": "SAS", "sasu": "SAS", "sa": "SA",
-    "eurl": "SARL", "cooperative": "coopérative", "coop": "coopérative",
-    "cooperatives": "coopérative", "ei": "entreprise individuelle",
+    "scop": "SCOP",
+    "scic": "SCIC",
+    "sarl": "SARL",
+    "sas": "SAS",
+    "sasu": "SAS",
+    "sa": "SA",
+    "eurl": "SARL",
+    "cooperative": "coopérative",
+    "coop": "coopérative",
+    "cooperatives": "coopérative",
+    "ei": "entreprise individuelle",
     "entreprise individuelle": "entreprise individuelle",
-    "auto entrepreneur": "micro-entreprise", "autoentrepreneur": "micro-entreprise",
-    "micro entreprise": "micro-entreprise", "fondation": "fondation", "mutuelle": "mutuelle",
+    "auto entrepreneur": "micro-entreprise",
+    "autoentrepreneur": "micro-entreprise",
+    "micro entreprise": "micro-entreprise",
+    "fondation": "fondation",
+    "mutuelle": "mutuelle",
     "societe commerciale": "société commerciale",
 }
 
 _NUMBER_WORDS = {
-    "quinze": 15, "seize": 16, "dix sept": 17, "dix huit": 18, "dix neuf": 19, "vingt": 20,
-    "vingt et un": 21, "vingt deux": 22, "vingt trois": 23, "vingt quatre": 24,
-    "vingt cinq": 25, "vingt six": 26,
+    "quinze": 15,
+    "seize": 16,
+    "dix sept": 17,
+    "dix huit": 18,
+    "dix neuf": 19,
+    "vingt": 20,
+    "vingt et un": 21,
+    "vingt deux": 22,
+    "vingt trois": 23,
+    "vingt quatre": 24,
+    "vingt cinq": 25,
+    "vingt six": 26,
 }
 _AGE_IN_TEXT = re.compile(r"\b(\d{2})\s?(?:ans|an|a)\b")
 
@@ -64,6 +89,7 @@ def age_of(text: str) -> int | None:
 @dataclass(frozen=True)
 class Facts:
     """Everything routing may use; built by `facts_from_parse`."""
+
     text: str = ""
     intent: str | None = None
     confidence: float = 0.0
@@ -81,13 +107,20 @@ class Facts:
         return is_young(self.age, self.student)
 
 
-def facts_from_parse(parse: Mapping[str, Any], answers: Mapping[str, str] | None = None,
-                     rejected: Iterable[str] = (), register: str = "vous") -> Facts:
+def facts_from_parse(
+    parse: Mapping[str, Any],
+    answers: Mapping[str, str] | None = None,
+    rejected: Iterable[str] = (),
+    register: str = "vous",
+) -> Facts:
     """Facts from a Rasa parse result (`tracker.latest_message` or `Agent.parse_message`)."""
     text = parse.get("text") or ""
     intent = (parse.get("intent") or {}).get("name")
-    ranking = tuple((r["name"], float(r.get("confidence") or 0.0))
-                    for r in parse.get("intent_ranking") or () if r.get("name"))
+    ranking = tuple(
+        (r["name"], float(r.get("confidence") or 0.0))
+        for r in parse.get("intent_ranking") or ()
+        if r.get("name")
+    )
     if not ranking and intent:
         ranking = ((intent, float(parse["intent"].get("confidence") or 0.0)),)
     commune, legal_forms, age, student = None, [], None, False
@@ -113,8 +146,15 @@ def facts_from_parse(parse: Mapping[str, Any], answers: Mapping[str, str] | None
         if found.commune or found.candidates:
             commune = found
     return Facts(
-        text=text, intent=intent,
+        text=text,
+        intent=intent,
         confidence=float((parse.get("intent") or {}).get("confidence") or 0.0),
-        ranking=ranking, commune=commune, legal_forms=tuple(legal_forms), age=age,
-        student=student, answers=dict(answers or {}), rejected=tuple(rejected),
-        register=register)
+        ranking=ranking,
+        commune=commune,
+        legal_forms=tuple(legal_forms),
+        age=age,
+        student=student,
+        answers=dict(answers or {}),
+        rejected=tuple(rejected),
+        register=register,
+    )

@@ -3,6 +3,7 @@
 `bot orient` and `bot evaluate` use the very model the Rasa server serves (models/boussole.tar.gz),
 so the CLI and the chat cannot disagree.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,8 @@ class NLU:
         if not path.exists():
             raise ModelNotFound(
                 f"modèle introuvable : {path}. Lancez d'abord « scripts/setup.sh » "
-                f"(ou « .venv/bin/python -m bot train »).")
+                f"(ou « .venv/bin/python -m bot train »)."
+            )
         from rasa.core.agent import Agent
         from rasa.utils.log_utils import configure_structlog
 

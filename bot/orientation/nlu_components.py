@@ -13,6 +13,7 @@
   through two scikit-learn calls per message — a third of the training's featurisation time,
   and a little less CPU on every message served.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,17 @@ rasa_fixes.apply()
 
 class _Stateless(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> GraphComponent:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
         return cls()
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER],
-                          is_trainable=True)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class ExactAnswers(GraphComponent):
     """Short conversational messages seen verbatim in training are read as their intent."""
 
@@ -57,24 +62,53 @@ class ExactAnswers(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge",
-                            "not_this", "restart", "delete_my_data", "ask_human",
-                            "request_callback", "confirm"],
-                "max_words": 8}
+        return {
+            "intents": [
+                "greet",
+                "goodbye",
+                "thanks",
+                "affirm",
+                "deny",
+                "bot_challenge",
+                "not_this",
+                "restart",
+                "delete_my_data",
+                "ask_human",
+                "request_callback",
+                "confirm",
+            ],
+            "max_words": 8,
+        }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, table: Dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        table: Dict[str, str] | None = None,
+    ):
         self.config, self.model_storage, self.resource = config, model_storage, resource
         self.table = table or {}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> ExactAnswers:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ExactAnswers:
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> ExactAnswers:
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> ExactAnswers:
         try:
             with model_storage.read_from(resource) as directory:
                 table = json.loads((directory / cls.FILE).read_text(encoding="utf-8"))
@@ -89,8 +123,9 @@ class ExactAnswers(GraphComponent):
             if example.get(INTENT) in wanted and 0 < len(key.split()) <= self.config["max_words"]:
                 self.table.setdefault(key, example.get(INTENT))
         with self.model_storage.write_to(self.resource) as directory:
-            (directory / self.FILE).write_text(json.dumps(self.table, ensure_ascii=False),
-                                               encoding="utf-8")
+            (directory / self.FILE).write_text(
+                json.dumps(self.table, ensure_ascii=False), encoding="utf-8"
+            )
         return self.resource
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -100,20 +135,25 @@ class ExactAnswers(GraphComponent):
                 continue
             others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
             message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}] + others,
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": intent, "confidence": 1.0}] + others,
+                add_to_output=True,
+            )
         return messages
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER],
-                          is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class CommandGuard(_Stateless):
     """Rewrites the intent of a message that a classifier read as a command but is not one."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            parse = {"text": message.get(TEXT) or "", "intent": message.get(INTENT),
-                     "intent_ranking": message.get(INTENT_RANKING_KEY)}
+            parse = {
+                "text": message.get(TEXT) or "",
+                "intent": message.get(INTENT),
+                "intent_ranking": message.get(INTENT_RANKING_KEY),
+            }
             guarded = without_unsure_commands(parse)
             if guarded is not None:
                 message.set(INTENT, guarded["intent"], add_to_output=True)
@@ -132,18 +172,19 @@ class TokenCountVectorsFeaturizer(CountVectorsFeaturizer):
     never changes after training. Any other analyzer falls back to Rasa's own computation.
     """
 
-    MAX_CACHED_TOKENS = 200_000   # a few tens of MB at most; emptied when full
+    MAX_CACHED_TOKENS = 200_000  # a few tens of MB at most; emptied when full
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rows: Dict[Text, Dict[Text, Tuple[np.ndarray, np.ndarray]]] = {}
-        self._widths: Dict[Text, int] = {}   # vocabulary size, known from the first call
+        self._widths: Dict[Text, int] = {}  # vocabulary size, known from the first call
 
     def _rows_are_additive(self) -> bool:
         return self.analyzer == "char_wb" or (self.analyzer == "word" and self.max_ngram == 1)
 
-    def _token_rows(self, attribute: Text,
-                    tokens: List[Text]) -> List[Tuple[np.ndarray, np.ndarray]]:
+    def _token_rows(
+        self, attribute: Text, tokens: List[Text]
+    ) -> List[Tuple[np.ndarray, np.ndarray]]:
         rows = self._rows.setdefault(attribute, {})
         new = [token for token in dict.fromkeys(tokens) if token not in rows]
         if new:
@@ -173,16 +214,21 @@ class TokenCountVectorsFeaturizer(CountVectorsFeaturizer):
             width = self._widths[attribute]
             columns = np.concatenate([row_columns for row_columns, _ in rows])
             counts = np.concatenate([row_counts for _, row_counts in rows])
-            lines = np.repeat(np.arange(len(tokens), dtype=np.int32),
-                              [len(row_columns) for row_columns, _ in rows])
-            sequences.append(scipy.sparse.coo_matrix((counts, (lines, columns)),
-                                                     shape=(len(tokens), width)))
+            lines = np.repeat(
+                np.arange(len(tokens), dtype=np.int32),
+                [len(row_columns) for row_columns, _ in rows],
+            )
+            sequences.append(
+                scipy.sparse.coo_matrix((counts, (lines, columns)), shape=(len(tokens), width))
+            )
             if attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
                 unique, where = np.unique(columns, return_inverse=True)
                 totals = np.bincount(where, weights=counts).astype(counts.dtype)
-                sentences.append(scipy.sparse.coo_matrix(
-                    (totals, (np.zeros(len(unique), dtype=np.int32), unique)),
-                    shape=(1, width)))
+                sentences.append(
+                    scipy.sparse.coo_matrix(
+                        (totals, (np.zeros(len(unique), dtype=np.int32), unique)), shape=(1, width)
+                    )
+                )
             else:
                 sentences.append(None)
         return sequences, sentences

@@ -3,6 +3,7 @@
 The chat's action_orient runs the same `facts_from_parse` and `route` on the tracker's parse
 result, so a first message is oriented identically by the CLI and the chat.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,9 +17,16 @@ from bot.wording import problem_reply
 
 def unusable(text: str, problem: str) -> dict[str, Any]:
     """The answer for a message with nothing to understand: no offer, a polite explanation."""
-    return {"text": text, "offer": None, "confidence": 0.0, "phase": None, "alternatives": [],
-            "explanation": problem_reply(problem, register_of(text)), "next_question": None,
-            "intent": None}
+    return {
+        "text": text,
+        "offer": None,
+        "confidence": 0.0,
+        "phase": None,
+        "alternatives": [],
+        "explanation": problem_reply(problem, register_of(text)),
+        "next_question": None,
+        "intent": None,
+    }
 
 
 class Orienter:

@@ -3,6 +3,7 @@
 A button answers with the Rasa payload `/choose{"<question id>": "<value>"}`: the `choose`
 intent carries one entity named after the question, which fills the slot of the same name.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,11 @@ from bot.orientation.catalogue import get_catalogue
 QUESTIONS_FILE = settings.DATA_DIR / "questions.yml"
 STAGES = ("idee", "reprise", "existante", "jeune")
 # Question asked once the stage is known; "reprise" decides the offer at once.
-QUESTION_OF_STAGE = {"idee": "creation_step", "existante": "existing_goal",
-                     "jeune": "youth_profile"}
+QUESTION_OF_STAGE = {
+    "idee": "creation_step",
+    "existante": "existing_goal",
+    "jeune": "youth_profile",
+}
 # Every question whose answer is an offer id.
 OFFER_QUESTIONS = ("creation_step", "existing_goal", "youth_profile", "disambiguate")
 ANSWER_SLOTS = ("stage",) + OFFER_QUESTIONS
@@ -66,16 +70,18 @@ def load_questions(path: Path | str = QUESTIONS_FILE) -> dict[str, Question]:
     return result
 
 
-def get_question(question_id: str, offers: list[str] | None = None,
-                 rejected: tuple[str, ...] = ()) -> Question:
+def get_question(
+    question_id: str, offers: list[str] | None = None, rejected: tuple[str, ...] = ()
+) -> Question:
     """A question; for "disambiguate", its options are the given offers plus "Autre chose".
     Answers that only lead to an offer the person already turned down are not proposed."""
     question = load_questions()[question_id]
     if question_id == "disambiguate":
         catalogue = get_catalogue()
         options = tuple(Option(o, catalogue[o].title) for o in offers or ())
-        return Question(question.id, question.text, question.text_tu,
-                        options + (Option(OTHER, "Autre chose"),))
+        return Question(
+            question.id, question.text, question.text_tu, options + (Option(OTHER, "Autre chose"),)
+        )
     leads_to = {"reprise": "reprise-cooperative"}
     kept = tuple(o for o in question.options if leads_to.get(o.value, o.value) not in rejected)
     return Question(question.id, question.text, question.text_tu, kept or question.options)

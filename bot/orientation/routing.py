@@ -16,6 +16,7 @@ Confidence figures come from DIET's softmax. The thresholds were chosen by hand 
 clearly ahead, ask rather than guess) and checked on the held-out dev set
 (`python -m bot evaluate`); they were not tuned on it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ def offer_id_in(intent: str | None) -> str | None:
     """The offer id an intent names, whether or not the catalogue has it; None if not a situation."""
     if not intent or not intent.startswith(SITUATION_PREFIX):
         return None
-    return intent[len(SITUATION_PREFIX):].replace("_", "-")
+    return intent[len(SITUATION_PREFIX) :].replace("_", "-")
 
 
 def offer_of_intent(intent: str | None, catalogue: Catalogue) -> str | None:
@@ -58,6 +59,7 @@ def offer_of_intent(intent: str | None, catalogue: Catalogue) -> str | None:
 @dataclass(frozen=True)
 class Orientation:
     """The routing decision, with what a person or an advisor needs to understand it."""
+
     offer: Offer | None
     confidence: float
     alternatives: tuple[tuple[str, float], ...]
@@ -75,8 +77,7 @@ class Orientation:
             "offer": self.offer.id if self.offer else None,
             "confidence": round(self.confidence, 4),
             "phase": self.offer.phase if self.offer else None,
-            "alternatives": [{"offer": o, "confidence": round(c, 4)}
-                             for o, c in self.alternatives],
+            "alternatives": [{"offer": o, "confidence": round(c, 4)} for o, c in self.alternatives],
             "explanation": self.explanation,
             "next_question": self.next_question,
             "intent": self.intent,
@@ -95,8 +96,14 @@ def _situations(facts: Facts, catalogue: Catalogue) -> list[tuple[str, float]]:
 
 def _best_other_reading(facts: Facts, top: str) -> float:
     """The confidence of the best non-situation reading (a greeting, a question, out of scope…)."""
-    return next((c for i, c in facts.ranking
-                 if i not in (top, FALLBACK_INTENT) and not i.startswith("situation_")), 0.0)
+    return next(
+        (
+            c
+            for i, c in facts.ranking
+            if i not in (top, FALLBACK_INTENT) and not i.startswith("situation_")
+        ),
+        0.0,
+    )
 
 
 def _top_intent(facts: Facts) -> tuple[str | None, float]:
@@ -114,23 +121,33 @@ def route(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
     situations = _situations(facts, catalogue)
     top_offer = offer_of_intent(intent, catalogue)
 
-    def result(offer_id: str | None, conf: float, rule: str, explanation: str = "",
-               question: str | None = None, options: tuple[str, ...] = ()) -> Orientation:
+    def result(
+        offer_id: str | None,
+        conf: float,
+        rule: str,
+        explanation: str = "",
+        question: str | None = None,
+        options: tuple[str, ...] = (),
+    ) -> Orientation:
         offer = catalogue[offer_id] if offer_id else None
-        alternatives = tuple((o, c) for o, c in situations
-                             if o != offer_id and c >= ALTERNATIVE_MIN)[:MAX_ALTERNATIVES]
+        alternatives = tuple(
+            (o, c) for o, c in situations if o != offer_id and c >= ALTERNATIVE_MIN
+        )[:MAX_ALTERNATIVES]
         if offer and not explanation:
             explanation = offer.why_tu if facts.register == "tu" else offer.why
-        return Orientation(offer, conf, alternatives, explanation, question, intent, rule,
-                           options, facts.rejected)
+        return Orientation(
+            offer, conf, alternatives, explanation, question, intent, rule, options, facts.rejected
+        )
 
     if not intent:
         return result(None, 0.0, "R0")
 
     # R2 (+R5): a confident situation intent decides.
     if top_offer and top_offer not in facts.rejected:
-        second = max(next((c for o, c in situations if o != top_offer), 0.0),
-                     _best_other_reading(facts, intent))
+        second = max(
+            next((c for o, c in situations if o != top_offer), 0.0),
+            _best_other_reading(facts, intent),
+        )
         if confidence >= ROUTE_THRESHOLD and confidence - second >= MARGIN:
             return _refine_by_age(result(top_offer, confidence, "R2"), facts, catalogue, result)
 
@@ -178,20 +195,30 @@ def _answer_explanation(offer: Offer, facts: Facts) -> str:
     return offer.why_tu if facts.register == "tu" else offer.why
 
 
-def _refine_by_age(orientation: Orientation, facts: Facts, catalogue: Catalogue,
-                   result) -> Orientation:
+def _refine_by_age(
+    orientation: Orientation, facts: Facts, catalogue: Catalogue, result
+) -> Orientation:
     """R5: the CJS is for 16–18-year-olds; at 19–25, Rêve et Réalise is the youth offer."""
     offer = orientation.offer
-    if offer and offer.id == "cjs" and facts.age is not None and 18 < facts.age <= 25 \
-            and "reve-et-realise" not in facts.rejected:
+    if (
+        offer
+        and offer.id == "cjs"
+        and facts.age is not None
+        and 18 < facts.age <= 25
+        and "reve-et-realise" not in facts.rejected
+    ):
         target = catalogue["reve-et-realise"]
         why = target.why_tu if facts.register == "tu" else target.why
         if facts.register == "tu":
-            lead = (f"La Coopérative Jeunesse de Services est réservée aux 16–18 ans ; "
-                    f"à {facts.age} ans, Rêve et Réalise te correspond mieux. ")
+            lead = (
+                f"La Coopérative Jeunesse de Services est réservée aux 16–18 ans ; "
+                f"à {facts.age} ans, Rêve et Réalise te correspond mieux. "
+            )
         else:
-            lead = (f"La Coopérative Jeunesse de Services est réservée aux 16–18 ans ; "
-                    f"à {facts.age} ans, Rêve et Réalise correspond mieux. ")
+            lead = (
+                f"La Coopérative Jeunesse de Services est réservée aux 16–18 ans ; "
+                f"à {facts.age} ans, Rêve et Réalise correspond mieux. "
+            )
         return result("reve-et-realise", orientation.confidence, "R5", lead + why)
     return orientation
 
@@ -203,16 +230,32 @@ def reorient(facts: Facts, catalogue: Catalogue | None = None) -> Orientation:
     message that led to the rejected offer.
     """
     catalogue = catalogue or get_catalogue()
-    others = tuple(o for o, c in _situations(facts, catalogue)
-                   if c >= ALTERNATIVE_MIN)[:MAX_ALTERNATIVES]
+    others = tuple(o for o, c in _situations(facts, catalogue) if c >= ALTERNATIVE_MIN)[
+        :MAX_ALTERNATIVES
+    ]
     intent, confidence = _top_intent(facts)
     if others and facts.answers.get("disambiguate") != OTHER:
-        return Orientation(None, confidence, tuple((o, c) for o, c in _situations(facts, catalogue)
-                                                   if o in others),
-                           "", "disambiguate", intent, "R6", others)
+        return Orientation(
+            None,
+            confidence,
+            tuple((o, c) for o, c in _situations(facts, catalogue) if o in others),
+            "",
+            "disambiguate",
+            intent,
+            "R6",
+            others,
+        )
     decided = _decided_by_answers(facts, catalogue)
     if decided:
-        return Orientation(catalogue[decided], 1.0, (),
-                           _answer_explanation(catalogue[decided], facts), None, intent, "R6")
-    return Orientation(None, confidence, (), "", _next_question(facts), intent, "R6",
-                       rejected=facts.rejected)
+        return Orientation(
+            catalogue[decided],
+            1.0,
+            (),
+            _answer_explanation(catalogue[decided], facts),
+            None,
+            intent,
+            "R6",
+        )
+    return Orientation(
+        None, confidence, (), "", _next_question(facts), intent, "R6", rejected=facts.rejected
+    )

@@ -4,6 +4,7 @@ People write "st etienne", "Saint-Etienne", "42000", "Le Chambon", "sainté", wi
 accents and hyphens. Territory is decided by commune, never by postal code alone: five postal
 codes also cover communes outside the Métropole (see `data/territory.yml`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,6 +37,7 @@ class CommuneMatch:
     - nothing recognised: `commune` None and no candidates — the place is not on the territory
       (or not a place at all).
     """
+
     text: str
     commune: Commune | None = None
     candidates: tuple[Commune, ...] = ()
@@ -69,7 +71,7 @@ _ARTICLES = ("le ", "la ", "l ", "les ")
 
 @dataclass
 class Territory:
-    communes: dict[str, Commune]                       # by INSEE code
+    communes: dict[str, Commune]  # by INSEE code
     shared_postal_codes: frozenset[str]
     names: dict[str, str] = field(default_factory=dict)  # normalised name or alias → INSEE
     by_postal_code: dict[str, list[Commune]] = field(default_factory=dict)
@@ -82,7 +84,7 @@ class Territory:
             self.names.setdefault(full, commune.insee)
             for article in _ARTICLES:
                 if full.startswith(article):
-                    self.names.setdefault(full[len(article):], commune.insee)
+                    self.names.setdefault(full[len(article) :], commune.insee)
 
     def get(self, insee: str) -> Commune:
         return self.communes[insee]
@@ -100,7 +102,7 @@ class Territory:
         # 1. Names and aliases, longest run of words first, anywhere in the text.
         for size in range(min(6, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
-                chunk = " ".join(words[start:start + size])
+                chunk = " ".join(words[start : start + size])
                 if chunk in self.names:
                     insee = self.names[chunk]
                     if insee is None:
@@ -114,21 +116,33 @@ class Territory:
                 shared = code in self.shared_postal_codes
                 if len(found) == 1 and not shared:
                     return CommuneMatch(text=text, commune=found[0], postal_code=code)
-                return CommuneMatch(text=text, candidates=tuple(found), postal_code=code,
-                                    shared_postal_code=shared)
+                return CommuneMatch(
+                    text=text, candidates=tuple(found), postal_code=code, shared_postal_code=shared
+                )
         # 3. A short answer that starts a commune's name ("saint genest", "andrezieux") or is
         #    close to one (typos: "firmini", "st chamon").
-        if not strict and len(words) <= 5 and not codes and len(norm) >= 4 \
-                and norm not in ("saint", "sainte", "saint e"):
-            prefixed = {insee for name, insee in self.names.items()
-                        if insee and name.startswith(norm + " ")}
+        if (
+            not strict
+            and len(words) <= 5
+            and not codes
+            and len(norm) >= 4
+            and norm not in ("saint", "sainte", "saint e")
+        ):
+            prefixed = {
+                insee for name, insee in self.names.items() if insee and name.startswith(norm + " ")
+            }
             if len(prefixed) == 1:
                 return CommuneMatch(text=text, commune=self.communes[prefixed.pop()])
             if len(prefixed) > 1:
-                return CommuneMatch(text=text, candidates=tuple(
-                    sorted((self.communes[i] for i in prefixed), key=lambda c: c.name)))
-            close = difflib.get_close_matches(norm, [n for n, i in self.names.items() if i],
-                                              n=1, cutoff=0.85)
+                return CommuneMatch(
+                    text=text,
+                    candidates=tuple(
+                        sorted((self.communes[i] for i in prefixed), key=lambda c: c.name)
+                    ),
+                )
+            close = difflib.get_close_matches(
+                norm, [n for n, i in self.names.items() if i], n=1, cutoff=0.85
+            )
             if close:
                 return CommuneMatch(text=text, commune=self.communes[self.names[close[0]]])
         return CommuneMatch(text=text)
@@ -141,10 +155,14 @@ def load_territory(path: Path | str | None = None) -> Territory:
     csv_path = path.parent / config["communes_file"]
     with csv_path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            communes[row["insee"]] = Commune(insee=row["insee"], name=row["commune"],
-                                             postal_codes=tuple(row["postal_codes"].split()))
-    territory = Territory(communes=communes,
-                          shared_postal_codes=frozenset(config.get("shared_postal_codes", ())))
+            communes[row["insee"]] = Commune(
+                insee=row["insee"],
+                name=row["commune"],
+                postal_codes=tuple(row["postal_codes"].split()),
+            )
+    territory = Territory(
+        communes=communes, shared_postal_codes=frozenset(config.get("shared_postal_codes", ()))
+    )
     for alias, insee in (config.get("aliases") or {}).items():
         if insee is not None and insee not in communes:
             raise ValueError(f"{path}: alias « {alias} » : code INSEE inconnu « {insee} »")

@@ -3,6 +3,7 @@
 Anything can arrive from a chat box: nothing, kilobytes, emoji, control characters, markup,
 another script. This module decides what the NLU gets and what to answer when it gets nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class CleanText:
-    text: str            # what the NLU gets
+    text: str  # what the NLU gets
     problem: str | None  # None, or why there is nothing to understand (bot.wording.problem_reply)
     truncated: bool = False
 
@@ -60,11 +61,13 @@ def clean(text: object) -> CleanText:
 _FOREIGN_WORDS = frozenset(
     "the you can could would help me my with please find is are what how i to an in for of and "
     "this that do does want need where looking hello hi it we our your el la los las por favor "
-    "quiero necesito ayuda trabajo como que es una".split())
+    "quiero necesito ayuda trabajo como que es una".split()
+)
 _FRENCH_WORDS = frozenset(
     "je j tu il elle on nous vous le la les l de des du un une et pour avec mon ma mes notre "
     "nos votre est sont pas que qui dans sur en au aux ce cette c ai as a veux voudrais "
-    "bonjour salut merci suis jsuis jveux".split())
+    "bonjour salut merci suis jsuis jveux".split()
+)
 
 
 def _looks_foreign(text: str) -> bool:
@@ -78,7 +81,8 @@ _TU = re.compile(
     r"\b(tu|toi|te|ton|ta|tes|t'|t’|peux[- ]tu|sais[- ]tu|stp|tkt|wesh|wsh|slt|jsui|jsais|chui"
     r"|salut|coucou|yo)\b"
     r"|\bt'(?:es|as|aurais|pourrais)\b|\bt(?:es|as)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _VOUS = re.compile(r"\b(vous|votre|vos|pourriez|auriez|svp|s'il vous pla[iî]t)\b", re.IGNORECASE)
 
 

@@ -10,6 +10,7 @@ across the workers, which is what Rasa's own Redis store lacks (see bot/rasa_ext
 Configured by `bot.ops.servers` when it starts Rasa with more than one worker:
 `lock_store: {type: bot.rasa_ext.local_locks.SQLiteLockStore, db: var/locks.db}`.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,25 +24,28 @@ from typing import Any
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 
-WAIT_SECONDS = 0.02   # a waiting turn checks its turn this often (Rasa: every second)
+WAIT_SECONDS = 0.02  # a waiting turn checks its turn this often (Rasa: every second)
 
 
 class SQLiteLockStore(LockStore):
     def __init__(self, endpoint_config: Any = None, db: str = "var/locks.db") -> None:
-        if endpoint_config is not None:   # how Rasa creates a lock store named by module path
+        if endpoint_config is not None:  # how Rasa creates a lock store named by module path
             db = endpoint_config.kwargs.get("db", db)
         self.path = Path(db)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
-        self._db().execute("CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY,"
-                           " data TEXT NOT NULL)")
+        self._db().execute(
+            "CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY,"
+            " data TEXT NOT NULL)"
+        )
 
     def _db(self) -> sqlite3.Connection:
         """This process's connection (a forked worker opens its own)."""
         if self._connection is None or self._pid != os.getpid():
-            self._connection = sqlite3.connect(self.path, timeout=10, isolation_level=None,
-                                               check_same_thread=False)
+            self._connection = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._pid = os.getpid()
@@ -60,16 +64,21 @@ class SQLiteLockStore(LockStore):
 
     # Rasa's storage interface
     def get_lock(self, conversation_id: str) -> TicketLock | None:
-        row = self._db().execute("SELECT data FROM locks WHERE conversation_id = ?",
-                                 (conversation_id,)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT data FROM locks WHERE conversation_id = ?", (conversation_id,))
+            .fetchone()
+        )
         return TicketLock.from_dict(json.loads(row[0])) if row else None
 
     def delete_lock(self, conversation_id: str) -> None:
         self._db().execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
 
     def save_lock(self, lock: TicketLock) -> None:
-        self._db().execute("INSERT OR REPLACE INTO locks (conversation_id, data) VALUES (?, ?)",
-                           (lock.conversation_id, lock.dumps()))
+        self._db().execute(
+            "INSERT OR REPLACE INTO locks (conversation_id, data) VALUES (?, ?)",
+            (lock.conversation_id, lock.dumps()),
+        )
 
     # Rasa's read-modify-writes, each made atomic
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
@@ -82,10 +91,13 @@ class SQLiteLockStore(LockStore):
         except sqlite3.Error as exc:
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
 
-    def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-             wait_time_in_seconds: float = WAIT_SECONDS):
-        return super().lock(conversation_id, lock_lifetime,
-                            min(wait_time_in_seconds, WAIT_SECONDS))
+    def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = WAIT_SECONDS,
+    ):
+        return super().lock(conversation_id, lock_lifetime, min(wait_time_in_seconds, WAIT_SECONDS))
 
     def update_lock(self, conversation_id: str) -> None:
         with self._atomic():

@@ -12,6 +12,7 @@ conversation's lock is atomic across replicas. Everything else is Rasa's.
 Configured by `python -m bot deploy` as `lock_store: type: bot.rasa_ext.locks.AtomicRedisLockStore`
 with the same parameters as Rasa's `type: redis`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 
 log = logging.getLogger(__name__)
-MUTEX_SECONDS = 5      # the mutex's expiry, should a replica die holding it
-POLL_SECONDS = 0.05    # a waiting turn checks its turn this often (Rasa: every second)
+MUTEX_SECONDS = 5  # the mutex's expiry, should a replica die holding it
+POLL_SECONDS = 0.05  # a waiting turn checks its turn this often (Rasa: every second)
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -31,17 +32,23 @@ class AtomicRedisLockStore(RedisLockStore):
             kwargs = {**endpoint_config.kwargs, "host": endpoint_config.url or "localhost"}
         super().__init__(**kwargs)
 
-    def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-             wait_time_in_seconds: float = POLL_SECONDS):
-        return super().lock(conversation_id, lock_lifetime,
-                            min(wait_time_in_seconds, POLL_SECONDS))
+    def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = POLL_SECONDS,
+    ):
+        return super().lock(conversation_id, lock_lifetime, min(wait_time_in_seconds, POLL_SECONDS))
 
     def _mutex(self, conversation_id: str):
-        return self.red.lock(f"{self.key_prefix}mutex:{conversation_id}",
-                             timeout=MUTEX_SECONDS, blocking_timeout=MUTEX_SECONDS, sleep=0.002)
+        return self.red.lock(
+            f"{self.key_prefix}mutex:{conversation_id}",
+            timeout=MUTEX_SECONDS,
+            blocking_timeout=MUTEX_SECONDS,
+            sleep=0.002,
+        )
 
-    def issue_ticket(self, conversation_id: str,
-                     lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:
             with self._mutex(conversation_id):
                 lock = self.get_or_create_lock(conversation_id)

@@ -57,6 +57,7 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
    them, so a kept connection is never one the server is closing. Same requests, same
    timeouts, same errors.
 """
+
 from __future__ import annotations
 
 import copy
@@ -88,7 +89,7 @@ def _compile_action_response_validator() -> None:
 
     schema = RemoteAction.action_response_format_spec()
     validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)   # once, instead of on every call
+    validator_class.check_schema(schema)  # once, instead of on every call
     validator = validator_class(schema)
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
@@ -140,8 +141,7 @@ def _parse_a_bounded_prefix() -> None:
 
     def _parse_message_with_graph(self, message, tracker, only_output_properties=True):
         text = message.text
-        if not isinstance(text, str) or (len(text) <= settings.NLU_MAX_CHARS
-                                         and "<" not in text):
+        if not isinstance(text, str) or (len(text) <= settings.NLU_MAX_CHARS and "<" not in text):
             return parse_with_graph(self, message, tracker, only_output_properties)
         prefix = copy.copy(message)
         # Without HTML tags ("<b>bonjour</b>" is "bonjour"), at most NLU_MAX_CHARS.
@@ -161,13 +161,13 @@ def _load_only_the_spacy_components_read() -> None:
     import spacy
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    load_model = SpacyNLP.load_model   # keeps Rasa's version checks and error messages
+    load_model = SpacyNLP.load_model  # keeps Rasa's version checks and error messages
 
     def load_model_without_unread(spacy_model_name: str):
         real_load = spacy.load
 
         def load(name, *args, **kwargs):
-            kwargs.pop("disable", None)   # Rasa's disable=["parser"]: excluded instead
+            kwargs.pop("disable", None)  # Rasa's disable=["parser"]: excluded instead
             return real_load(name, *args, exclude=list(UNREAD_SPACY_COMPONENTS), **kwargs)
 
         spacy.load = load
@@ -197,7 +197,7 @@ def _no_training_fingerprints_for_a_disabled_cache() -> None:
     TrainingHook.on_before_node, TrainingHook.on_after_node = before, after
 
 
-KEEPALIVE_SECONDS = 2.0   # below Sanic's keep_alive_timeout (5 s) on the action server
+KEEPALIVE_SECONDS = 2.0  # below Sanic's keep_alive_timeout (5 s) on the action server
 
 
 class _KeptSession:
@@ -220,23 +220,31 @@ def _keep_action_server_connections() -> None:
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     new_session = EndpointConfig.session
-    kept: dict[tuple, aiohttp.ClientSession] = {}   # by event loop and session settings
+    kept: dict[tuple, aiohttp.ClientSession] = {}  # by event loop and session settings
 
     def session(self: EndpointConfig) -> Any:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return new_session(self)
-        key = (id(loop), repr(sorted(self.headers.items())),
-               repr(sorted((self.basic_auth or {}).items())))
+        key = (
+            id(loop),
+            repr(sorted(self.headers.items())),
+            repr(sorted((self.basic_auth or {}).items())),
+        )
         shared = kept.get(key)
         if shared is None or shared.closed or shared._loop is not loop:
-            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
-                    if self.basic_auth else None)
+            auth = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth
+                else None
+            )
             shared = kept[key] = aiohttp.ClientSession(
-                headers=self.headers, auth=auth,
+                headers=self.headers,
+                auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS))
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            )
         return _KeptSession(shared)
 
     EndpointConfig.session = session

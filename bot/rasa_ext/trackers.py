@@ -22,6 +22,7 @@ Both stores here also keep the trackers of recent conversations in the process's
 tracker from every event of the session at each turn and counts the stored events before each
 write, about 9 ms of CPU per turn (see docs/performance.md).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,7 +42,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from bot.rasa_ext import rasa_fixes
 
 log = logging.getLogger(__name__)
-rasa_fixes.apply()   # production replicas load this module: see bot/rasa_ext/rasa_fixes.py
+rasa_fixes.apply()  # production replicas load this module: see bot/rasa_ext/rasa_fixes.py
 
 
 class TrackerStoreUnavailable(BaseException):
@@ -56,7 +57,7 @@ Fingerprint = tuple[int, int | None, float | None]
 @dataclass
 class _Cached:
     tracker: DialogueStateTracker
-    stored: int                           # how many of tracker.events are in the database
+    stored: int  # how many of tracker.events are in the database
     fingerprint: Fingerprint
 
 
@@ -96,9 +97,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return sa.create_engine(url, **create_engine_kwargs(url), **kwargs)
         # SQLAlchemy 1.4 opens and closes a file's connection per session (NullPool), and
         # closing the last connection checkpoints the WAL: a pool keeps them open.
-        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2,
-                                  connect_args={"check_same_thread": False, "timeout": 30},
-                                  **kwargs)
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=2,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -111,11 +116,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _fingerprint(self, session: Any, sender_id: str) -> Fingerprint:
         event = self.SQLEvent
-        last = (session.query(event.timestamp).filter(event.sender_id == sender_id)
-                .order_by(event.id.desc()).limit(1).scalar_subquery())
-        rows, highest, timestamp = session.query(
-            sa.func.count(event.id), sa.func.max(event.id), last).filter(
-            event.sender_id == sender_id).one()
+        last = (
+            session.query(event.timestamp)
+            .filter(event.sender_id == sender_id)
+            .order_by(event.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows, highest, timestamp = (
+            session.query(sa.func.count(event.id), sa.func.max(event.id), last)
+            .filter(event.sender_id == sender_id)
+            .one()
+        )
         return int(rows), highest, timestamp
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -124,13 +136,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # Taken before the events are read: a write in between can only cause a miss.
             fingerprint = self._fingerprint(session, sender_id)
             if cached is not None and len(cached.tracker.events) == cached.stored:
-                if cached.fingerprint == fingerprint or self._catch_up(session, cached,
-                                                                       fingerprint):
-                    self._remember(_Cached(cached.tracker, len(cached.tracker.events),
-                                           fingerprint))
+                if cached.fingerprint == fingerprint or self._catch_up(
+                    session, cached, fingerprint
+                ):
+                    self._remember(_Cached(cached.tracker, len(cached.tracker.events), fingerprint))
                     return cached.tracker
         if fingerprint[0] == 0:
-            return None            # a new (or erased) conversation: nothing to rebuild
+            return None  # a new (or erased) conversation: nothing to rebuild
         tracker = await super().retrieve(sender_id)
         if tracker is not None and tracker.events.maxlen is None:
             self._remember(_Cached(tracker, len(tracker.events), fingerprint))
@@ -144,12 +156,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if highest_before is None or added <= 0 or fingerprint[1] is None:
             return False
         event = self.SQLEvent
-        rows = (session.query(event.data, event.timestamp)
-                .filter(event.sender_id == cached.tracker.sender_id,
-                        event.id > highest_before, event.id <= fingerprint[1])
-                .order_by(event.id).all())
+        rows = (
+            session.query(event.data, event.timestamp)
+            .filter(
+                event.sender_id == cached.tracker.sender_id,
+                event.id > highest_before,
+                event.id <= fingerprint[1],
+            )
+            .order_by(event.id)
+            .all()
+        )
         if len(rows) != added or rows[-1].timestamp != fingerprint[2]:
-            return False           # rows deleted or written meanwhile: rebuild instead
+            return False  # rows deleted or written meanwhile: rebuild instead
         new_events = deserialise_events([json.loads(row.data) for row in rows])
         if len(new_events) != added or any(isinstance(e, SessionStarted) for e in new_events):
             return False
@@ -165,9 +183,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._cache.pop(tracker.sender_id, None)
         if cached is not None and cached.tracker is tracker:
-            await self._append(tracker, cached.stored, cached.fingerprint,
-                               keep=lambda new: not any(isinstance(e, SessionStarted)
-                                                        for e in new))
+            await self._append(
+                tracker,
+                cached.stored,
+                cached.fingerprint,
+                keep=lambda new: not any(isinstance(e, SessionStarted) for e in new),
+            )
             return
         if cached is None and tracker.events.maxlen is None:
             with self.session_scope() as session:
@@ -177,10 +198,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 # what a rebuild would give (nothing before its first session).
                 await self._append(tracker, 0, before, keep=lambda new: True)
                 return
-        await super().save(tracker)   # Rasa's way: count what is stored, insert the rest
+        await super().save(tracker)  # Rasa's way: count what is stored, insert the rest
 
-    async def _append(self, tracker: DialogueStateTracker, stored: int,
-                      fingerprint: Fingerprint, keep) -> None:
+    async def _append(
+        self, tracker: DialogueStateTracker, stored: int, fingerprint: Fingerprint, keep
+    ) -> None:
         """Inserts tracker.events[stored:], then keeps the tracker if `keep(new events)`."""
         await self.stream_events(tracker)
         new = list(itertools.islice(tracker.events, stored, None))
@@ -192,8 +214,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             session.commit()
         if keep(new):
             # Another writer in between makes the real fingerprint differ: a miss, not an error.
-            self._remember(_Cached(tracker, len(tracker.events),
-                                   (fingerprint[0] + len(rows), *last)))
+            self._remember(
+                _Cached(tracker, len(tracker.events), (fingerprint[0] + len(rows), *last))
+            )
 
     def _row(self, sender_id: str, event: Event) -> Any:
         """The same row as Rasa's `SQLTrackerStore.save` writes."""
@@ -215,8 +238,10 @@ class StrictSQLTrackerStore(CachedSQLTrackerStore):
 
     @staticmethod
     def _unavailable(exc: Exception) -> TrackerStoreUnavailable:
-        log.error("tracker store unavailable",
-                  extra={"event": "tracker_store_error", "reason": type(exc).__name__})
+        log.error(
+            "tracker store unavailable",
+            extra={"event": "tracker_store_error", "reason": type(exc).__name__},
+        )
         return TrackerStoreUnavailable(type(exc).__name__)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -225,8 +250,7 @@ class StrictSQLTrackerStore(CachedSQLTrackerStore):
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise self._unavailable(exc) from exc
 
-    async def retrieve_full_tracker(self, conversation_id: str
-                                    ) -> DialogueStateTracker | None:
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         try:
             return await super().retrieve_full_tracker(conversation_id)
         except (sa.exc.SQLAlchemyError, OSError) as exc:

@@ -3,6 +3,7 @@
 Passwords are hashed with argon2; ten wrong passwords in a row lock the account for a while
 (doubling each time), so guessing is slow whatever the source address.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,9 @@ class Account:
 
 
 def _account(a: Advisor) -> Account:
-    return Account(a.id, a.email, a.name, a.organisation_id, a.role, a.active,
-                   a.session_version or 0)
+    return Account(
+        a.id, a.email, a.name, a.organisation_id, a.role, a.active, a.session_version or 0
+    )
 
 
 _dummy_hash: list[str] = []
@@ -87,9 +89,13 @@ class Advisors:
         _check_password(password)
         self.repository.sync_organisations()
         with self.sessions() as session:
-            advisor = Advisor(email=checked.value.lower(), name=name.strip(),
-                              organisation_id=organisation, role=role,
-                              password_hash=_hasher.hash(password))
+            advisor = Advisor(
+                email=checked.value.lower(),
+                name=name.strip(),
+                organisation_id=organisation,
+                role=role,
+                password_hash=_hasher.hash(password),
+            )
             session.add(advisor)
             try:
                 session.commit()
@@ -102,7 +108,7 @@ class Advisors:
             return [_account(a) for a in session.scalars(select(Advisor).order_by(Advisor.email))]
 
     def get(self, advisor_id: int) -> Account | None:
-        if not isinstance(advisor_id, int) or not 0 < advisor_id < 2 ** 63:
+        if not isinstance(advisor_id, int) or not 0 < advisor_id < 2**63:
             return None  # not an id the database could hold
         with self.sessions() as session:
             advisor = session.get(Advisor, advisor_id)
@@ -138,14 +144,16 @@ class Advisors:
             advisor.session_version = (advisor.session_version or 0) + 1
             session.commit()
 
-    def authenticate(self, email: str, password: str,
-                     now: datetime | None = None) -> Account | None:
+    def authenticate(
+        self, email: str, password: str, now: datetime | None = None
+    ) -> Account | None:
         """The account if the password is right and the account usable; None otherwise.
         Every case does one argon2 check, so the answer time tells nothing."""
         now = now or datetime.now(timezone.utc)
         with self.sessions() as session:
-            advisor = session.scalar(select(Advisor).where(
-                Advisor.email == str(email or "").strip().lower()))
+            advisor = session.scalar(
+                select(Advisor).where(Advisor.email == str(email or "").strip().lower())
+            )
             if advisor is None:
                 _equalise(password)
                 return None
@@ -160,8 +168,9 @@ class Advisors:
             except (VerificationError, InvalidHashError):
                 advisor.failed_logins += 1
                 if advisor.failed_logins >= LOCK_AFTER:
-                    advisor.locked_until = now + LOCK_BASE * 2 ** (advisor.failed_logins
-                                                                   - LOCK_AFTER)
+                    advisor.locked_until = now + LOCK_BASE * 2 ** (
+                        advisor.failed_logins - LOCK_AFTER
+                    )
                 session.commit()
                 return None
             if not advisor.active:

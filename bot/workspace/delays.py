@@ -2,6 +2,7 @@
 has no active account in the workspace: its leads would wait unread), and, per organisation,
 the median time from a lead's arrival to its taking in charge and to its closing, read from the
 status history (`StatusChange`: the first change into each)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -20,10 +21,10 @@ from bot.orientation.catalogue import Offer
 @dataclass
 class Delays:
     organisation: str
-    taken: int                     # leads taken in charge
-    to_taken: timedelta | None     # median time to « pris en charge »
+    taken: int  # leads taken in charge
+    to_taken: timedelta | None  # median time to « pris en charge »
     closed: int
-    to_closed: timedelta | None    # median time to a closing status
+    to_closed: timedelta | None  # median time to a closing status
 
 
 def aware(moment: datetime) -> datetime:
@@ -33,21 +34,27 @@ def aware(moment: datetime) -> datetime:
 
 def uncovered_offers(repository: LeadRepository, organisation_id: str | None) -> list[Offer]:
     with repository.sessions() as session:
-        covered = set(session.scalars(select(Advisor.organisation_id)
-                                      .where(Advisor.active.is_(True))))
-    return [offer for offer in repository.catalogue.offers.values()
-            if offer.organisation not in covered
-            and organisation_id in (None, offer.organisation)]
+        covered = set(
+            session.scalars(select(Advisor.organisation_id).where(Advisor.active.is_(True)))
+        )
+    return [
+        offer
+        for offer in repository.catalogue.offers.values()
+        if offer.organisation not in covered and organisation_id in (None, offer.organisation)
+    ]
 
 
-def delays_by_organisation(repository: LeadRepository,
-                           organisation_id: str | None) -> list[Delays]:
-    query = (select(Lead.organisation_id, Lead.created_at, StatusChange.to_status,
-                    StatusChange.at, Lead.id).join(StatusChange, StatusChange.lead_id == Lead.id)
-             .order_by(StatusChange.at, StatusChange.id))
+def delays_by_organisation(repository: LeadRepository, organisation_id: str | None) -> list[Delays]:
+    query = (
+        select(
+            Lead.organisation_id, Lead.created_at, StatusChange.to_status, StatusChange.at, Lead.id
+        )
+        .join(StatusChange, StatusChange.lead_id == Lead.id)
+        .order_by(StatusChange.at, StatusChange.id)
+    )
     if organisation_id is not None:
         query = query.where(Lead.organisation_id == organisation_id)
-    firsts: dict[tuple, timedelta] = {}   # (organisation, lead id, "taken"/"closed") → span
+    firsts: dict[tuple, timedelta] = {}  # (organisation, lead id, "taken"/"closed") → span
     with repository.sessions() as session:
         rows = session.execute(query).all()
     for organisation, created_at, status, at, lead_id in rows:
@@ -58,10 +65,16 @@ def delays_by_organisation(repository: LeadRepository,
     for (organisation, _, kind), span in firsts.items():
         spans[organisation or "—"][kind].append(span)
     names = repository.catalogue.organisations
-    return [Delays(names[o].name if o in names else o, len(s["taken"]),
-                   median(s["taken"]) if s["taken"] else None, len(s["closed"]),
-                   median(s["closed"]) if s["closed"] else None)
-            for o, s in sorted(spans.items())]
+    return [
+        Delays(
+            names[o].name if o in names else o,
+            len(s["taken"]),
+            median(s["taken"]) if s["taken"] else None,
+            len(s["closed"]),
+            median(s["closed"]) if s["closed"] else None,
+        )
+        for o, s in sorted(spans.items())
+    ]
 
 
 def duration(span: timedelta | None) -> str:

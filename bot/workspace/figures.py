@@ -3,6 +3,7 @@
 Conversations and orientations are read from Rasa's tracker store (distinct conversations, and
 `offer` slots set), leads and feedback from the leads database.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,16 +37,20 @@ class Figures:
     satisfaction: Counter = field(default_factory=Counter)
 
 
-def compute(repository: LeadRepository, organisation_id: str | None,
-            tracker_url: str | None = None) -> Figures:
+def compute(
+    repository: LeadRepository, organisation_id: str | None, tracker_url: str | None = None
+) -> Figures:
     figures = Figures()
     catalogue = get_catalogue()
     conversations, oriented = set(), set()
     try:
         with tracker_engine(tracker_url).connect() as connection:
-            rows = connection.execute(text(
-                "SELECT sender_id, type_name, timestamp, data FROM events "
-                "WHERE type_name IN ('user', 'slot')"))
+            rows = connection.execute(
+                text(
+                    "SELECT sender_id, type_name, timestamp, data FROM events "
+                    "WHERE type_name IN ('user', 'slot')"
+                )
+            )
             for sender, type_name, timestamp, data in rows:
                 week = week_of(datetime.fromtimestamp(timestamp, timezone.utc))
                 if type_name == "user" and (sender, week) not in conversations:
@@ -53,8 +58,11 @@ def compute(repository: LeadRepository, organisation_id: str | None,
                     figures.weeks[week]["conversations"] += 1
                 elif type_name == "slot":
                     event = json.loads(data)
-                    if event.get("name") == "offer" and event.get("value") and \
-                            (sender, week) not in oriented:
+                    if (
+                        event.get("name") == "offer"
+                        and event.get("value")
+                        and (sender, week) not in oriented
+                    ):
                         oriented.add((sender, week))
                         figures.weeks[week]["orientations"] += 1
     except Exception:  # noqa: BLE001 - no conversation stored yet
@@ -75,8 +83,9 @@ def compute(repository: LeadRepository, organisation_id: str | None,
         figures.by_channel[lead.channel] += 1
         figures.by_commune[lead.commune or "inconnue"] += 1
     for item in feedback:
-        figures.satisfaction["utile" if item.useful else "pas utile"
-                             if item.useful is False else "sans réponse"] += 1
+        figures.satisfaction[
+            "utile" if item.useful else "pas utile" if item.useful is False else "sans réponse"
+        ] += 1
     figures.funnel = {
         "Conversations": len({s for s, _ in conversations}),
         "Orientations": len({s for s, _ in oriented}),
@@ -96,14 +105,22 @@ def weekly_chart_svg(figures: Figures) -> str:
     from matplotlib.ticker import MaxNLocator
 
     weeks = list(figures.weeks)[-12:]
-    series = [("conversations", "Conversations", "#9bb7c4"),
-              ("orientations", "Orientations", "#4f8aa3"),
-              ("leads", "Demandes", "#00546b"), ("qualified", "Qualifiées", "#1d3d47")]
+    series = [
+        ("conversations", "Conversations", "#9bb7c4"),
+        ("orientations", "Orientations", "#4f8aa3"),
+        ("leads", "Demandes", "#00546b"),
+        ("qualified", "Qualifiées", "#1d3d47"),
+    ]
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     width = 0.2
     for i, (key, label, colour) in enumerate(series):
-        ax.bar([x + i * width for x in range(len(weeks))],
-               [figures.weeks[w][key] for w in weeks], width, label=label, color=colour)
+        ax.bar(
+            [x + i * width for x in range(len(weeks))],
+            [figures.weeks[w][key] for w in weeks],
+            width,
+            label=label,
+            color=colour,
+        )
     ax.set_xticks([x + 1.5 * width for x in range(len(weeks))], weeks, fontsize=8)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False)
@@ -113,7 +130,7 @@ def weekly_chart_svg(figures: Figures) -> str:
     fig.savefig(buffer, format="svg")
     plt.close(fig)
     svg = buffer.getvalue()
-    return _presentation_attributes(svg[svg.index("<svg"):])
+    return _presentation_attributes(svg[svg.index("<svg") :])
 
 
 def _presentation_attributes(svg: str) -> str:
@@ -124,11 +141,11 @@ def _presentation_attributes(svg: str) -> str:
 
     def attributes(declarations: str) -> str:
         pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
-        return " ".join(f'{name.strip()}="{html.escape(value.strip(), quote=True)}"'
-                        for name, value in pairs)
+        return " ".join(
+            f'{name.strip()}="{html.escape(value.strip(), quote=True)}"' for name, value in pairs
+        )
 
-    svg = re.sub(r'\sstyle="([^"]*)"', lambda m: " " + attributes(html.unescape(m.group(1))),
-                 svg)
+    svg = re.sub(r'\sstyle="([^"]*)"', lambda m: " " + attributes(html.unescape(m.group(1))), svg)
     sheets = re.findall(r"<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>", svg)
     svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
     # Rules for every element ("*{…}") become attributes of the root, which they inherit.

@@ -3,6 +3,7 @@ the next step of the creation path (Idéation → Validation → Modélisation �
 first offer of the next phase of `PROGRAMME_PATH` (création → consolidation → changement
 d'échelle). Nothing after the last phase, nor for the youth programmes (axis 3, outside the
 path): no suggestion rather than a guess."""
+
 from __future__ import annotations
 
 from bot.leads.models import Lead
@@ -19,7 +20,7 @@ def next_offer(offer_id: str | None, catalogue: Catalogue) -> Offer | None:
         if later:
             return later[0]
     position = PROGRAMME_PATH.index(offer.phase)
-    for phase in PROGRAMME_PATH[position + 1:]:
+    for phase in PROGRAMME_PATH[position + 1 :]:
         offers = catalogue.in_phase(phase)
         if offers:
             return offers[0]

@@ -4,6 +4,7 @@ Off when the settings name no mail server (`Settings.smtp`, from BOUSSOLE_SMTP_*
 BOUSSOLE_SMTP_HOST is set). The message carries no contact details: advisors open
 the workspace to see them (an e-mail box is not the place for personal data).
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,14 +23,20 @@ from bot.settings import SmtpSettings
 log = logging.getLogger(__name__)
 
 
-def message_for(repository: LeadRepository, reference: str,
-                smtp: SmtpSettings) -> EmailMessage | None:
+def message_for(
+    repository: LeadRepository, reference: str, smtp: SmtpSettings
+) -> EmailMessage | None:
     lead = repository.get(reference)
     if lead is None or lead.level != QUALIFIED:
         return None
     with repository.sessions() as session:
-        to = list(session.scalars(select(Advisor.email).where(
-            Advisor.organisation_id == lead.organisation_id, Advisor.active.is_(True))))
+        to = list(
+            session.scalars(
+                select(Advisor.email).where(
+                    Advisor.organisation_id == lead.organisation_id, Advisor.active.is_(True)
+                )
+            )
+        )
     if not to:
         return None
     offer = get_catalogue().offers.get(lead.offer_id or "")
@@ -43,12 +50,12 @@ def message_for(repository: LeadRepository, reference: str,
         f"Accompagnement : {offer.title if offer else 'à préciser'}\n"
         f"Commune : {lead.commune or 'non précisée'}\n\n"
         f"Coordonnées et conversation : {smtp.workspace_url}/demandes/{lead.reference}\n\n"
-        f"— Boussole ESS\n")
+        f"— Boussole ESS\n"
+    )
     return message
 
 
-def notify_new_lead(repository: LeadRepository, reference: str,
-                    smtp: SmtpSettings | None) -> bool:
+def notify_new_lead(repository: LeadRepository, reference: str, smtp: SmtpSettings | None) -> bool:
     """Send the notification now through `smtp` (None: notifications off); True if an e-mail
     left. Never raises."""
     if smtp is None:
@@ -69,9 +76,11 @@ def notify_new_lead(repository: LeadRepository, reference: str,
         return False
 
 
-def notify_in_background(repository: LeadRepository, reference: str,
-                         smtp: SmtpSettings | None) -> None:
+def notify_in_background(
+    repository: LeadRepository, reference: str, smtp: SmtpSettings | None
+) -> None:
     """Do not make the person wait for the mail server."""
     if smtp is not None:
-        threading.Thread(target=notify_new_lead, args=(repository, reference, smtp),
-                         daemon=True).start()
+        threading.Thread(
+            target=notify_new_lead, args=(repository, reference, smtp), daemon=True
+        ).start()

@@ -7,6 +7,7 @@ now and once more shortly after the turn, when Rasa has saved it.
 The tracker store's URL is the caller's (`Settings.trackers_url`); a caller that gives none gets
 the environment's settings (`Settings.from_env()`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,18 +51,22 @@ def erase_tracker_events(sender_id: str, url: str | None = None) -> int:
     return _delete_events("sender_id = :s", {"s": sender_id}, url)
 
 
-def purge_tracker_events(older_than_seconds: float, now: float | None = None,
-                         url: str | None = None) -> int:
+def purge_tracker_events(
+    older_than_seconds: float, now: float | None = None, url: str | None = None
+) -> int:
     """Delete conversation events older than the limit; return how many rows went."""
     import time
 
-    return _delete_events("timestamp < :t", {"t": (now or time.time()) - older_than_seconds},
-                          url)
+    return _delete_events("timestamp < :t", {"t": (now or time.time()) - older_than_seconds}, url)
 
 
-def erase_conversation(sender_id: str, url: str | None = None,
-                       again_after: tuple[float, ...] = ERASE_AGAIN_AFTER,
-                       channel: str = "inconnu", repository: LeadRepository | None = None) -> int:
+def erase_conversation(
+    sender_id: str,
+    url: str | None = None,
+    again_after: tuple[float, ...] = ERASE_AGAIN_AFTER,
+    channel: str = "inconnu",
+    repository: LeadRepository | None = None,
+) -> int:
     """Erase tracker events and leads (of `repository`, by default the process's) now, tracker
     events again after the turn; record the erasure (counts only); return the lead count."""
     if repository is None:

@@ -6,6 +6,7 @@ No cell counts fewer than SMALL people: such a cell reads « moins de 5 ». Wher
 published total are shown (orientations by axis or offer, satisfaction's yes and no), one
 hidden part could be worked out by subtraction, so the next smallest part is hidden too.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,9 @@ MONTHS = 12
 @dataclass
 class Month:
     conversations: set = field(default_factory=set)
-    offers: Counter = field(default_factory=Counter)   # offer id → conversations oriented there
+    offers: Counter = field(default_factory=Counter)  # offer id → conversations oriented there
     callbacks: int = 0
-    waits: list = field(default_factory=list)          # arrival → taken in charge
+    waits: list = field(default_factory=list)  # arrival → taken in charge
     answers: int = 0
     contacted: int = 0
     helped: int = 0
@@ -67,18 +68,23 @@ def wait_text(waits: list[timedelta]) -> str:
 @dataclass
 class PublicStatistics:
     months: list[str]
-    rows: list[dict]                 # one per month, the cells of the main table
-    by_axis: list[dict]              # one per month: axis → cell
-    by_offer: dict[str, list[str]]   # offer title → one cell per month
+    rows: list[dict]  # one per month, the cells of the main table
+    by_axis: list[dict]  # one per month: axis → cell
+    by_offer: dict[str, list[str]]  # offer title → one cell per month
     series: dict[str, list[int | None]]  # the chart's values (None: hidden)
 
 
 def read_tracker(months: dict[str, Month], tracker_url: str | None) -> None:
     try:
         with tracker_engine(tracker_url).connect() as connection:
-            rows = list(connection.execute(text(
-                "SELECT sender_id, type_name, timestamp, data FROM events "
-                "WHERE type_name IN ('user', 'slot')")))
+            rows = list(
+                connection.execute(
+                    text(
+                        "SELECT sender_id, type_name, timestamp, data FROM events "
+                        "WHERE type_name IN ('user', 'slot')"
+                    )
+                )
+            )
     except Exception:  # noqa: BLE001 - no conversation stored yet
         return
     oriented = set()
@@ -94,16 +100,19 @@ def read_tracker(months: dict[str, Month], tracker_url: str | None) -> None:
             months[month].offers[offer] += 1
 
 
-def compute_public(repository: LeadRepository, tracker_url: str | None = None,
-                   now: datetime | None = None) -> PublicStatistics:
+def compute_public(
+    repository: LeadRepository, tracker_url: str | None = None, now: datetime | None = None
+) -> PublicStatistics:
     now = now or datetime.now(timezone.utc)
     months: dict[str, Month] = defaultdict(Month)
     read_tracker(months, tracker_url)
     with repository.sessions() as session:
         leads = session.execute(select(Lead.id, Lead.created_at)).all()
-        taken = session.execute(select(StatusChange.lead_id, StatusChange.at)
-                                .where(StatusChange.to_status == "pris_en_charge")
-                                .order_by(StatusChange.at)).all()
+        taken = session.execute(
+            select(StatusChange.lead_id, StatusChange.at)
+            .where(StatusChange.to_status == "pris_en_charge")
+            .order_by(StatusChange.at)
+        ).all()
         answers = session.scalars(select(SatisfactionAnswer)).all()
     first_taken: dict[int, datetime] = {}
     for lead_id, at in taken:
@@ -122,8 +131,9 @@ def compute_public(repository: LeadRepository, tracker_url: str | None = None,
     return tabulate(repository, keys, months)
 
 
-def tabulate(repository: LeadRepository, keys: list[str],
-             months: dict[str, Month]) -> PublicStatistics:
+def tabulate(
+    repository: LeadRepository, keys: list[str], months: dict[str, Month]
+) -> PublicStatistics:
     catalogue = repository.catalogue
     rows, by_axis, series = [], [], defaultdict(list)
     by_offer: dict[str, list[str]] = {o.title: [] for o in catalogue.offers.values()}
@@ -132,12 +142,18 @@ def tabulate(repository: LeadRepository, keys: list[str],
         oriented = sum(m.offers.values())
         satisfaction = {"contacted": m.contacted, "not": m.answers - m.contacted}
         helped = {"helped": m.helped, "not": m.answers - m.helped}
-        rows.append({
-            "month": key, "conversations": shown(len(m.conversations)),
-            "orientations": shown(oriented), "callbacks": shown(m.callbacks),
-            "wait": wait_text(m.waits), "answers": shown(m.answers),
-            "contacted": parts(satisfaction, m.answers)["contacted"],
-            "helped": parts(helped, m.answers)["helped"]})
+        rows.append(
+            {
+                "month": key,
+                "conversations": shown(len(m.conversations)),
+                "orientations": shown(oriented),
+                "callbacks": shown(m.callbacks),
+                "wait": wait_text(m.waits),
+                "answers": shown(m.answers),
+                "contacted": parts(satisfaction, m.answers)["contacted"],
+                "helped": parts(helped, m.answers)["helped"],
+            }
+        )
         axes = Counter()
         for offer_id, n in m.offers.items():
             if offer_id in catalogue:
@@ -146,14 +162,29 @@ def tabulate(repository: LeadRepository, keys: list[str],
         offers = parts({o.id: m.offers[o.id] for o in catalogue.offers.values()}, oriented)
         for offer in catalogue.offers.values():
             by_offer[offer.title].append(offers[offer.id])
-        for name, n in (("Conversations", len(m.conversations)), ("Orientations", oriented),
-                        ("Demandes de rappel", m.callbacks)):
+        for name, n in (
+            ("Conversations", len(m.conversations)),
+            ("Orientations", oriented),
+            ("Demandes de rappel", m.callbacks),
+        ):
             series[name].append(n if n >= SMALL else None)
     return PublicStatistics(keys, rows, by_axis, by_offer, dict(series))
 
 
-MONTH_NAMES = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
-               "oct.", "nov.", "déc.")
+MONTH_NAMES = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 
 
 def month_label(key: str) -> str:

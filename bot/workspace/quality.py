@@ -4,6 +4,7 @@ persons' satisfaction answers, and the corrected first messages as Rasa NLU trai
 A lead is « oriented right the first time » when the advisor's right offer is the one the
 assistant proposed. Everything is read for one organisation's leads (None: an admin, all).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ class OrientationQuality:
 
 
 def _scoped(query, organisation_id: str | None):
-    return query if organisation_id is None else query.where(
-        Lead.organisation_id == organisation_id)
+    return (
+        query if organisation_id is None else query.where(Lead.organisation_id == organisation_id)
+    )
 
 
 def title(repository: LeadRepository, offer_id: str | None) -> str:
@@ -55,17 +57,26 @@ def title(repository: LeadRepository, offer_id: str | None) -> str:
     return offer.title if offer else "aucune offre"
 
 
-def orientation_quality(repository: LeadRepository,
-                        organisation_id: str | None) -> OrientationQuality:
+def orientation_quality(
+    repository: LeadRepository, organisation_id: str | None
+) -> OrientationQuality:
     result = OrientationQuality()
     pairs: Counter = Counter()
     with repository.sessions() as session:
-        rows = session.execute(_scoped(select(OrientationReview, Lead.channel, Lead.created_at)
-                                       .join(Lead, Lead.id == OrientationReview.lead_id),
-                                       organisation_id)).all()
-        answers = session.scalars(_scoped(select(SatisfactionAnswer)
-                                          .join(Lead, Lead.id == SatisfactionAnswer.lead_id),
-                                          organisation_id)).all()
+        rows = session.execute(
+            _scoped(
+                select(OrientationReview, Lead.channel, Lead.created_at).join(
+                    Lead, Lead.id == OrientationReview.lead_id
+                ),
+                organisation_id,
+            )
+        ).all()
+        answers = session.scalars(
+            _scoped(
+                select(SatisfactionAnswer).join(Lead, Lead.id == SatisfactionAnswer.lead_id),
+                organisation_id,
+            )
+        ).all()
     for review, channel, created_at in rows:
         right = review.right_offer_id == review.oriented_offer_id
         result.overall.add(right)
@@ -73,18 +84,26 @@ def orientation_quality(repository: LeadRepository,
         result.by_channel[channel].add(right)
         result.by_month[created_at.strftime("%Y-%m")].add(right)
         if not right:
-            pairs[(title(repository, review.oriented_offer_id),
-                   title(repository, review.right_offer_id))] += 1
-    result.confusions = [(a, b, n) for (a, b), n in
-                         sorted(pairs.items(), key=lambda item: (-item[1], item[0]))]
+            pairs[
+                (
+                    title(repository, review.oriented_offer_id),
+                    title(repository, review.right_offer_id),
+                )
+            ] += 1
+    result.confusions = [
+        (a, b, n) for (a, b), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+    ]
     result.by_offer = dict(sorted(result.by_offer.items()))
     result.by_channel = dict(sorted(result.by_channel.items()))
     result.by_month = dict(sorted(result.by_month.items()))
     for answer in answers:
         result.satisfaction["Réponses"] += 1
         result.satisfaction["Contacté·e : oui" if answer.contacted else "Contacté·e : non"] += 1
-        result.satisfaction[{True: "Aidé·e : oui", False: "Aidé·e : non",
-                             None: "Aidé·e : pas encore"}[answer.helpful]] += 1
+        result.satisfaction[
+            {True: "Aidé·e : oui", False: "Aidé·e : non", None: "Aidé·e : pas encore"}[
+                answer.helpful
+            ]
+        ] += 1
     return result
 
 
@@ -94,8 +113,10 @@ def first_messages(conversation_ids: set[str], tracker_url: str | None) -> dict[
     found: dict[str, str] = {}
     if not conversation_ids:
         return found
-    query = text("SELECT sender_id, data FROM events WHERE type_name = 'user' "
-                 "AND sender_id IN :ids ORDER BY id").bindparams(bindparam("ids", expanding=True))
+    query = text(
+        "SELECT sender_id, data FROM events WHERE type_name = 'user' "
+        "AND sender_id IN :ids ORDER BY id"
+    ).bindparams(bindparam("ids", expanding=True))
     try:
         with tracker_engine(tracker_url).connect() as connection:
             rows = list(connection.execute(query, {"ids": sorted(conversation_ids)}))
@@ -108,26 +129,36 @@ def first_messages(conversation_ids: set[str], tracker_url: str | None) -> dict[
     return found
 
 
-def corrections_as_nlu_yaml(repository: LeadRepository, organisation_id: str | None,
-                            tracker_url: str | None = None) -> str:
+def corrections_as_nlu_yaml(
+    repository: LeadRepository, organisation_id: str | None, tracker_url: str | None = None
+) -> str:
     """The first messages of the leads whose orientation an advisor corrected, contact details
     scrubbed, as examples of the right offer's intent: ready to add under data/nlu/."""
     with repository.sessions() as session:
-        rows = session.execute(_scoped(
-            select(Lead.conversation_id, OrientationReview.right_offer_id)
-            .join(Lead, Lead.id == OrientationReview.lead_id)
-            .where((OrientationReview.oriented_offer_id.is_(None))
-                   | (OrientationReview.oriented_offer_id != OrientationReview.right_offer_id))
-            .order_by(OrientationReview.at), organisation_id)).all()
+        rows = session.execute(
+            _scoped(
+                select(Lead.conversation_id, OrientationReview.right_offer_id)
+                .join(Lead, Lead.id == OrientationReview.lead_id)
+                .where(
+                    (OrientationReview.oriented_offer_id.is_(None))
+                    | (OrientationReview.oriented_offer_id != OrientationReview.right_offer_id)
+                )
+                .order_by(OrientationReview.at),
+                organisation_id,
+            )
+        ).all()
     messages = first_messages({conversation for conversation, _ in rows}, tracker_url)
     grouped: dict[str, list[str]] = defaultdict(list)
     for conversation, right in rows:
         line = " ".join(scrub(messages.get(conversation, "")).split())
         if line and right in repository.catalogue and line not in grouped[intent_of_offer(right)]:
             grouped[intent_of_offer(right)].append(line)
-    lines = ['version: "3.1"',
-             "# Premiers messages dont un·e conseiller·ère a corrigé l'orientation "
-             "(espace conseil, coordonnées masquées).", "nlu:"]
+    lines = [
+        'version: "3.1"',
+        "# Premiers messages dont un·e conseiller·ère a corrigé l'orientation "
+        "(espace conseil, coordonnées masquées).",
+        "nlu:",
+    ]
     for intent in sorted(grouped):
         lines += [f"- intent: {intent}", "  examples: |"]
         lines += [f"    - {example}" for example in grouped[intent]]

@@ -1,5 +1,6 @@
 """Browser-test helpers: a web app served on loopback, and the axe-core accessibility check
 (WCAG 2.0/2.1, levels A and AA)."""
+
 from loopback import serve  # noqa: F401 - re-exported for the browser tests
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,6 +1,7 @@
 """The quality loop in a real browser (Debian's Chromium, axe-core WCAG 2.0/2.1 A and AA): the
 person's satisfaction survey on a phone, the advisor's correction of an orientation, and the
 public statistics — under the Content-Security-Policy, without a horizontal scroll at 390 px."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -36,9 +37,14 @@ def site(tmp_path_factory):
     for i in range(6):
         ref = add_lead(repository, f"s{i}", "competences", created=start + timedelta(hours=i))
         move(repository, ref, ("pris_en_charge", start + timedelta(hours=i + 30)))
-    write_tracker(settings, [(f"s{i}", "Nous cherchons des bénévoles pour notre association",
-                              start.timestamp() + i) for i in range(7)],
-                  [(f"s{i}", "competences", start.timestamp() + i + 0.5) for i in range(7)])
+    write_tracker(
+        settings,
+        [
+            (f"s{i}", "Nous cherchons des bénévoles pour notre association", start.timestamp() + i)
+            for i in range(7)
+        ],
+        [(f"s{i}", "competences", start.timestamp() + i + 0.5) for i in range(7)],
+    )
     with serve(create_app(settings, repository=repository)) as url:
         yield url, repository, settings, closed
 
@@ -58,8 +64,10 @@ def test_a_person_answers_the_survey_on_a_phone(site, browser):
     assert page.get_by_role("status").inner_text().startswith("Tes réponses sont enregistrées")
     assert_accessible(page)
     page.get_by_role("button", name="Je veux être accompagné·e pour l’étape suivante").click()
-    assert "ta demande pour l’étape suivante est enregistrée" in page.get_by_role(
-        "status").inner_text()
+    assert (
+        "ta demande pour l’étape suivante est enregistrée"
+        in page.get_by_role("status").inner_text()
+    )
     assert repository.quality(closed).answer.comment == "Très bon accueil"
     assert len(repository.quality(closed).next_steps) == 1
     page.goto(link)  # the link again: already answered, said plainly
@@ -83,7 +91,8 @@ def test_an_advisor_corrects_an_orientation_and_the_figures_change(site, browser
     page.get_by_label("La bonne orientation était…").check()
     page.get_by_label("Bonne orientation", exact=True).select_option("partenariats")
     page.get_by_label("Pourquoi (obligatoire pour une correction)").fill(
-        "Elle cherche des partenaires, pas des compétences")
+        "Elle cherche des partenaires, pas des compétences"
+    )
     page.get_by_role("button", name="Enregistrer l'avis sur l'orientation").click()
     assert "Orientation corrigée" in page.content()
     assert_accessible(page)

@@ -1,4 +1,5 @@
 """The website widget in Debian's Chromium, talking to the real assistant through /chat."""
+
 import pytest
 
 from .support import assert_accessible, serve
@@ -16,8 +17,13 @@ def site(rasa_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("site")
     url = f"sqlite:///{tmp / 'w.db'}"
     upgrade(url)
-    settings = Settings(var_dir=tmp / "var", secret_key="widget-tests", secure_cookies=False,
-                        rasa_url=rasa_server.url, tracker_store_url=f"sqlite:///{tmp / 't.db'}")
+    settings = Settings(
+        var_dir=tmp / "var",
+        secret_key="widget-tests",
+        secure_cookies=False,
+        rasa_url=rasa_server.url,
+        tracker_store_url=f"sqlite:///{tmp / 't.db'}",
+    )
     app = create_app(settings, repository=LeadRepository(session_factory(make_engine(url))))
     with serve(app) as url:
         yield url
@@ -43,16 +49,14 @@ def test_keyboard_conversation_offer_card_and_reload(site, browser):
     page.keyboard.press("Enter")
     page.wait_for_selector(".bw-card")
     assert page.locator(".bw-user").first.inner_text().startswith("<b>bonjour</b>")
-    assert page.locator(".bw-card h3").inner_text() == \
-        "Accéder aux achats socialement responsables"
+    assert page.locator(".bw-card h3").inner_text() == "Accéder aux achats socialement responsables"
     page.get_by_role("button", name="Ce n'est pas ça").last.click()
     # A locator wait, not wait_for_function: the page's CSP forbids the eval it relies on.
     page.locator(".bw-buttons").nth(2).wait_for()
 
     page.reload()
     page.wait_for_selector(".bw-card")
-    assert page.locator(".bw-card h3").inner_text() == \
-        "Accéder aux achats socialement responsables"
+    assert page.locator(".bw-card h3").inner_text() == "Accéder aux achats socialement responsables"
     assert page.locator(".bw-panel").is_visible()
 
 

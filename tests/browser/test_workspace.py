@@ -1,5 +1,6 @@
 """The advisor workspace in a real browser (Debian's Chromium driven by Playwright), with an
 axe-core accessibility check (WCAG 2.0/2.1 A and AA) on every page."""
+
 import csv
 import io
 
@@ -39,28 +40,61 @@ def workspace(tmp_path_factory):
     upgrade(url)
     repo = LeadRepository(session_factory(make_engine(url)))
     Advisors(repo).add("claire@sem.example", "Claire Conseil", "sem-ess", "conseiller", PASSWORD)
-    people = [("c1", "reprise-cooperative", "Martin", "Firminy"),
-              ("c2", "competences", "Durand", "Saint-Chamond"),
-              ("c3", "achats-responsables", "<b>Petit</b>", "Rive-de-Gier")]
+    people = [
+        ("c1", "reprise-cooperative", "Martin", "Firminy"),
+        ("c2", "competences", "Durand", "Saint-Chamond"),
+        ("c3", "achats-responsables", "<b>Petit</b>", "Rive-de-Gier"),
+    ]
     for conv, offer, name, commune in people:
-        repo.save({"confirmation_key": confirmation_key(conv, "m"), "conversation_id": conv,
-                   "first_name": "Léa", "last_name": name, "email": f"{conv}@example.org",
-                   "phone": "+33612345678", "commune": commune, "on_territory": True,
-                   "offer_id": offer, "confidence": 0.9, "consent_version": "v1",
-                   "consent_at": "2026-11-26T10:00:00+00:00",
-                   "project_summary": "Un projet décrit en quelques mots pour la démonstration"})
+        repo.save(
+            {
+                "confirmation_key": confirmation_key(conv, "m"),
+                "conversation_id": conv,
+                "first_name": "Léa",
+                "last_name": name,
+                "email": f"{conv}@example.org",
+                "phone": "+33612345678",
+                "commune": commune,
+                "on_territory": True,
+                "offer_id": offer,
+                "confidence": 0.9,
+                "consent_version": "v1",
+                "consent_at": "2026-11-26T10:00:00+00:00",
+                "project_summary": "Un projet décrit en quelques mots pour la démonstration",
+            }
+        )
     tracker = f"sqlite:///{tmp / 'tracker.db'}"
     engine = create_engine(tracker, future=True)
     with engine.begin() as c:
-        c.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
-                       "type_name TEXT, timestamp FLOAT, intent_name TEXT, action_name TEXT, "
-                       "data TEXT)"))
-        c.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
-                       "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
-                       "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"))
-    with serve(fake_rasa()) as rasa, serve(create_app(Settings(
-            var_dir=tmp / "var", secret_key="browser-tests", secure_cookies=False,
-            tracker_store_url=tracker, rasa_url=rasa), repository=repo)) as url:
+        c.execute(
+            text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, "
+                "type_name TEXT, timestamp FLOAT, intent_name TEXT, action_name TEXT, "
+                "data TEXT)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
+                "('c1', 'user', 1764150000, '{\"text\": \"on veut reprendre la boîte\"}'),"
+                "('c1', 'bot', 1764150001, '{\"text\": \"Je vous propose : Reprise\"}')"
+            )
+        )
+    with (
+        serve(fake_rasa()) as rasa,
+        serve(
+            create_app(
+                Settings(
+                    var_dir=tmp / "var",
+                    secret_key="browser-tests",
+                    secure_cookies=False,
+                    tracker_store_url=tracker,
+                    rasa_url=rasa,
+                ),
+                repository=repo,
+            )
+        ) as url,
+    ):
         yield url
 
 
@@ -73,13 +107,29 @@ def fake_rasa():
     async def webhook(request):
         said = (await request.json())["message"]
         if said == "bonjour":
-            return JSONResponse([{"text": "Bonjour, je suis Boussole ESS.", "buttons": [
-                {"title": "Créer une activité", "payload": "/situation_creation"}]}])
-        return JSONResponse([{"text": "Je vous propose : Accéder aux achats socialement "
-                                      "responsables"},
-                             {"custom": {"offer": {"title": "Accéder aux achats socialement "
-                                                            "responsables", "why": "Vous "
-                                                            "visez les marchés publics."}}}])
+            return JSONResponse(
+                [
+                    {
+                        "text": "Bonjour, je suis Boussole ESS.",
+                        "buttons": [
+                            {"title": "Créer une activité", "payload": "/situation_creation"}
+                        ],
+                    }
+                ]
+            )
+        return JSONResponse(
+            [
+                {"text": "Je vous propose : Accéder aux achats socialement responsables"},
+                {
+                    "custom": {
+                        "offer": {
+                            "title": "Accéder aux achats socialement responsables",
+                            "why": "Vous visez les marchés publics.",
+                        }
+                    }
+                },
+            ]
+        )
 
     return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
 
@@ -90,8 +140,10 @@ def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_pa
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert page.url.endswith("/conseil/connexion")
     # The workspace's style sheet applies under the policy.
-    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
-                         ".backgroundColor") == "rgb(0, 84, 107)"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+        == "rgb(0, 84, 107)"
+    )
     assert_accessible(page)
     page.get_by_label("Adresse e-mail").fill("claire@sem.example")
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -127,10 +179,10 @@ def test_an_advisor_works_a_lead_from_login_to_export(workspace, browser, tmp_pa
         page.get_by_role("link", name="Exporter ces demandes (CSV)").click()
     path = tmp_path / "export.csv"
     download.value.save_as(path)
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")),
-                               delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert [(r["reference"], r["last_name"], r["status"]) for r in rows] == [
-        ("ESS-2026-0001", "Martin", "pris_en_charge")]
+        ("ESS-2026-0001", "Martin", "pris_en_charge")
+    ]
 
     for path in ("/conseil/chiffres", "/conseil/incompris"):
         page.goto(f"{workspace}{path}")
@@ -158,21 +210,26 @@ def test_the_widget_and_public_pages_work_under_the_content_security_policy(work
     page = watched_page(browser)
     response = page.goto(f"{workspace}/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
-                         ".backgroundColor") == "rgb(29, 61, 71)"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+        == "rgb(29, 61, 71)"
+    )
     launch = page.locator(".bw-launch")
-    assert page.evaluate("getComputedStyle(document.querySelector('.bw-launch')).position") \
-        == "fixed"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.bw-launch')).position") == "fixed"
+    )
     launch.click()
     page.get_by_role("button", name="Créer une activité").click()
     page.wait_for_selector(".bw-card")
-    assert page.locator(".bw-card h3").inner_text() == \
-        "Accéder aux achats socialement responsables"
-    assert page.evaluate("getComputedStyle(document.querySelector('.bw-panel')).position") \
-        == "fixed"
+    assert page.locator(".bw-card h3").inner_text() == "Accéder aux achats socialement responsables"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.bw-panel')).position") == "fixed"
+    )
     assert_accessible(page)
     assert_no_csp_violation(page)
     page.goto(f"{workspace}/offres/competences")
-    assert page.evaluate("getComputedStyle(document.querySelector('header'))"
-                         ".backgroundColor") == "rgb(29, 61, 71)"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+        == "rgb(29, 61, 71)"
+    )
     assert_no_csp_violation(page)

@@ -1,6 +1,7 @@
 """Talking to the cluster under test like the widget does (through nginx or straight to one
 replica, over the harness's REST exchange, `bot.ops.servers.exchange`) and reading its
 databases like an advisor."""
+
 from __future__ import annotations
 
 import json
@@ -22,13 +23,15 @@ class Client:
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self.refused = 0   # turns answered 502/503 and sent again by say_until_answered
+        self.refused = 0  # turns answered 502/503 and sent again by say_until_answered
         self.answered = 0  # turns answered 200 by say_until_answered
         self.http = httpx.Client(timeout=120, limits=httpx.Limits(max_connections=200))
-        self.leads_db = create_engine(cluster.database_url("boussole"), future=True,
-                                      pool_pre_ping=True)
-        self.tracker_db = create_engine(cluster.database_url("boussole_tracker"), future=True,
-                                        pool_pre_ping=True)
+        self.leads_db = create_engine(
+            cluster.database_url("boussole"), future=True, pool_pre_ping=True
+        )
+        self.tracker_db = create_engine(
+            cluster.database_url("boussole_tracker"), future=True, pool_pre_ping=True
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -65,8 +68,9 @@ class Client:
 
     def events(self, sender: str) -> list[dict]:
         with self.tracker_db.connect() as c:
-            rows = c.execute(text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                             {"s": sender})
+            rows = c.execute(
+                text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            )
             return [json.loads(r[0]) for r in rows]
 
     def user_turns(self, sender: str) -> list[str]:
@@ -87,8 +91,7 @@ class Client:
             return [f.result() for f in futures]
 
 
-def lead_conversation(client: Client, sender: str, number: int,
-                      say=None) -> str | None:
+def lead_conversation(client: Client, sender: str, number: int, say=None) -> str | None:
     """A short call-back request, from the first message to the confirmation; the reference."""
     say = say or (lambda t: client.say(sender, t))
     say("je veux parler à un conseiller")

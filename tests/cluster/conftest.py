@@ -7,6 +7,7 @@ the state lives in a temporary directory, so a cluster someone started by hand i
 The tests skip, saying why, only when PostgreSQL, Redis or nginx can neither be found nor
 installed.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,8 @@ from bot.settings import Settings
 from tests.cluster.client import Client
 
 PORT_OFFSET = int(os.environ.get("BOUSSOLE_TEST_CLUSTER_OFFSET", "1000"))
-ACTION_TIMEOUT = 3.0      # seconds before a slow action gets the polite answer
-RATE_LIMIT = "15/30"      # messages per conversation per window of seconds
+ACTION_TIMEOUT = 3.0  # seconds before a slow action gets the polite answer
+RATE_LIMIT = "15/30"  # messages per conversation per window of seconds
 NAMES = ["postgres", "redis", "actions", "web", "rasa-1", "rasa-2", "nginx"]
 
 
@@ -37,13 +38,21 @@ def cluster():
     # Not under pytest's own tmp dir (mode 700): PostgreSQL runs as user postgres.
     state = Path(tempfile.mkdtemp(prefix="boussole-cluster-"))
     state.chmod(0o755)
-    cluster = Cluster(Settings(cluster_dir=state, cluster_port_offset=PORT_OFFSET,
-                               action_timeout=ACTION_TIMEOUT, rate_limit=RATE_LIMIT))
+    cluster = Cluster(
+        Settings(
+            cluster_dir=state,
+            cluster_port_offset=PORT_OFFSET,
+            action_timeout=ACTION_TIMEOUT,
+            rate_limit=RATE_LIMIT,
+        )
+    )
     taken = {name: port for name, port in cluster.ports.items() if port_in_use(port)}
     if taken:
         shutil.rmtree(state, ignore_errors=True)
-        pytest.fail(f"ports already taken {taken}: set BOUSSOLE_TEST_CLUSTER_OFFSET to another "
-                    f"offset than {PORT_OFFSET}")
+        pytest.fail(
+            f"ports already taken {taken}: set BOUSSOLE_TEST_CLUSTER_OFFSET to another "
+            f"offset than {PORT_OFFSET}"
+        )
     try:
         cluster.up()
         yield cluster

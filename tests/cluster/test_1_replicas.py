@@ -1,4 +1,5 @@
 """Rasa's horizontal scaling on this machine: two replicas sharing PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import threading
@@ -24,12 +25,17 @@ def test_every_process_answers_its_health_check_and_the_api_is_not_exposed(healt
 
 def test_a_conversation_alternating_between_replicas_keeps_its_state(healthy, client):
     sender = "alternate-1"
-    turns = [("1", "je veux parler à un conseiller"), ("2", "Paul Durand"),
-             ("1", "paul.alternate@example.org"), ("2", "oui"), ("1", "/confirm")]
+    turns = [
+        ("1", "je veux parler à un conseiller"),
+        ("2", "Paul Durand"),
+        ("1", "paul.alternate@example.org"),
+        ("2", "oui"),
+        ("1", "/confirm"),
+    ]
     answers = [client.say(sender, text, via) for via, text in turns]
     assert "prénom et votre nom" in answers[0]
-    assert "Paul Durand" in answers[3]                     # the recap, built on replica 2
-    reference = REFERENCE.search(answers[4]).group(0)      # confirmed on replica 1
+    assert "Paul Durand" in answers[3]  # the recap, built on replica 2
+    reference = REFERENCE.search(answers[4]).group(0)  # confirmed on replica 1
     [lead] = [lead for lead in client.leads() if lead["conversation_id"] == sender]
     assert lead["reference"] == reference and lead["email"] == "paul.alternate@example.org"
     assert client.user_turns(sender) == [t for _, t in turns]
@@ -44,10 +50,12 @@ def test_two_turns_sent_at_once_are_processed_in_order(healthy, client, pair):
     def send(text, via):
         answers[text] = client.say(sender, text, via)
 
-    threads = [threading.Thread(target=send, args=(first, "1")),
-               threading.Thread(target=send, args=(second, "2"))]
+    threads = [
+        threading.Thread(target=send, args=(first, "1")),
+        threading.Thread(target=send, args=(second, "2")),
+    ]
     threads[0].start()
-    time.sleep(0.03)           # the second leaves 30 ms later, to the other replica
+    time.sleep(0.03)  # the second leaves 30 ms later, to the other replica
     threads[1].start()
     for t in threads:
         t.join()
@@ -58,7 +66,7 @@ def test_two_turns_sent_at_once_are_processed_in_order(healthy, client, pair):
     # Not interleaved: the first turn ends (action_listen) before the second one's message.
     events = client.events(sender)
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
-    previous_action = [e for e in events[:users[1]] if e["event"] == "action"][-1]
+    previous_action = [e for e in events[: users[1]] if e["event"] == "action"][-1]
     assert previous_action["name"] == "action_listen"
 
 
@@ -66,7 +74,8 @@ def test_fifty_conversations_at_once_each_write_their_lead_exactly_once(healthy,
     senders = [f"fifty-{i}" for i in range(50)]
     started = time.monotonic()
     references = client.parallel(
-        [lambda i=i, s=s: lead_conversation(client, s, i) for i, s in enumerate(senders)])
+        [lambda i=i, s=s: lead_conversation(client, s, i) for i, s in enumerate(senders)]
+    )
     elapsed = time.monotonic() - started
     assert all(references), references
     leads = [lead for lead in client.leads() if lead["conversation_id"].startswith("fifty-")]

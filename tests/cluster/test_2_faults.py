@@ -2,6 +2,7 @@
 server, a replica killed, a replica stopped. Each test leaves what it broke for the `healthy`
 fixture to restart; the replicas are stopped last (this file runs after test_1_replicas.py), so
 only one model load is waited for again."""
+
 from __future__ import annotations
 
 import os
@@ -19,20 +20,24 @@ pytestmark = [pytest.mark.cluster, pytest.mark.model]
 UNAVAILABLE = "momentanément indisponible"
 
 
-def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(healthy,
-                                                                               client):
+def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(healthy, client):
     calm = {}
 
     def calm_conversation():
-        for text in ("bonjour", "on voudrait reprendre la boîte de notre patron en SCOP",
-                     "c'est quoi une SCOP ?"):
+        for text in (
+            "bonjour",
+            "on voudrait reprendre la boîte de notre patron en SCOP",
+            "c'est quoi une SCOP ?",
+        ):
             started = time.monotonic()
             status, body = client.post("calm-1", text)
             calm.setdefault("turns", []).append((status, time.monotonic() - started, body))
 
     def flood_message(i):
-        answer = client.http.post(f"{healthy.public_url}/webhooks/rest/webhook",
-                                  json={"sender": "flood-1", "message": f"bonjour {i}"})
+        answer = client.http.post(
+            f"{healthy.public_url}/webhooks/rest/webhook",
+            json={"sender": "flood-1", "message": f"bonjour {i}"},
+        )
         return answer.status_code, answer.headers.get("Retry-After"), answer.json()
 
     calm_thread = threading.Thread(target=calm_conversation)
@@ -42,7 +47,7 @@ def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(
     statuses = [s for s, _, _ in flood]
     assert set(statuses) <= {200, 429}
     limit = int(healthy.rate_limit.split("/")[0])
-    assert statuses.count(429) >= 40 - 2 * limit   # one window, or two at a boundary
+    assert statuses.count(429) >= 40 - 2 * limit  # one window, or two at a boundary
     refused = next(f for f in flood if f[0] == 429)
     assert int(refused[1]) >= 1 and "beaucoup de messages" in refused[2][0]["text"]
     # Accepted flood turns are all in the conversation, one after the other (the lock store,
@@ -50,8 +55,9 @@ def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(
     assert len(client.user_turns("flood-1")) == statuses.count(200)
     client.assert_turns_not_interleaved("flood-1")
     # The widget's proxy passes the refusal on, in words the widget shows.
-    proxied = client.http.post(f"{healthy.public_url}/chat",
-                               json={"sender": "flood-1", "message": "encore"})
+    proxied = client.http.post(
+        f"{healthy.public_url}/chat", json={"sender": "flood-1", "message": "encore"}
+    )
     assert proxied.status_code == 429 and "beaucoup de messages" in proxied.json()["error"]
     # The other conversation went on normally meanwhile.
     assert [s for s, _, _ in calm["turns"]] == [200, 200, 200]
@@ -59,8 +65,7 @@ def test_a_flood_from_one_sender_is_limited_without_hurting_other_conversations(
     assert max(t for _, t, _ in calm["turns"]) < 10
 
 
-def test_redis_down_makes_replicas_refuse_turns_clearly_and_keeps_the_conversation(healthy,
-                                                                                  client):
+def test_redis_down_makes_replicas_refuse_turns_clearly_and_keeps_the_conversation(healthy, client):
     sender = "redis-down-1"
     assert "prénom et votre nom" in client.say(sender, "je veux parler à un conseiller")
     before = client.events(sender)
@@ -69,12 +74,12 @@ def test_redis_down_makes_replicas_refuse_turns_clearly_and_keeps_the_conversati
         for via in ("1", "2", "nginx"):
             status, body = client.post(sender, "Paul Durand", via)
             assert status == 503 and UNAVAILABLE in body[0]["text"], (via, status, body)
-        assert client.events(sender) == before          # nothing half-written
+        assert client.events(sender) == before  # nothing half-written
     finally:
         healthy.start("redis")
         healthy.wait_healthy(["redis"], 30)
     answer = client.say(sender, "Paul Durand")
-    assert "prénom et votre nom" not in answer           # the form went on where it was
+    assert "prénom et votre nom" not in answer  # the form went on where it was
     assert client.user_turns(sender) == ["je veux parler à un conseiller", "Paul Durand"]
 
 
@@ -84,8 +89,7 @@ def test_postgresql_restarted_mid_load_loses_no_confirmed_lead(healthy, client):
 
     def conversation(i, sender):
         say = lambda t: client.say_until_answered(sender, t)  # noqa: E731
-        for text in ("je veux parler à un conseiller", "Paul Durand",
-                     f"pg.{i}@example.org", "oui"):
+        for text in ("je veux parler à un conseiller", "Paul Durand", f"pg.{i}@example.org", "oui"):
             say(text)
         replies[sender] = say("/confirm")
 
@@ -101,8 +105,9 @@ def test_postgresql_restarted_mid_load_loses_no_confirmed_lead(healthy, client):
     refused_before, answered_before = client.refused, client.answered
     restarter = threading.Thread(target=restart)
     restarter.start()
-    client.parallel([lambda i=i, s=s: conversation(i, s) for i, s in enumerate(senders)],
-                    workers=20)
+    client.parallel(
+        [lambda i=i, s=s: conversation(i, s) for i, s in enumerate(senders)], workers=20
+    )
     restarter.join()
     refused = client.refused - refused_before
     print(f"{refused} turn(s) refused with 503 during the restart, then sent again")
@@ -111,8 +116,13 @@ def test_postgresql_restarted_mid_load_loses_no_confirmed_lead(healthy, client):
         client.assert_turns_not_interleaved(sender)
     # Leads kept in the outbox while the database was away are written now.
     env = healthy.env("flush")
-    flushed = subprocess.run([sys.executable, "-m", "bot", "leads", "flush"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    flushed = subprocess.run(
+        [sys.executable, "-m", "bot", "leads", "flush"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert flushed.returncode == 0, flushed.stderr
     leads = {}
     for lead in client.leads():
@@ -131,7 +141,7 @@ def test_a_slow_action_server_gets_a_polite_answer_in_time(healthy, client):
     sender = "slow-1"
     client.say(sender, "bonjour")
     actions = healthy.processes["actions"]
-    os.killpg(actions.pid, signal.SIGSTOP)          # frozen: connections accepted, no answer
+    os.killpg(actions.pid, signal.SIGSTOP)  # frozen: connections accepted, no answer
     try:
         started = time.monotonic()
         answer = client.say(sender, "on voudrait reprendre la boîte de notre patron en SCOP")
@@ -148,19 +158,27 @@ def test_a_slow_action_server_gets_a_polite_answer_in_time(healthy, client):
 def test_killing_a_replica_mid_conversation_loses_nothing(healthy, client):
     """SIGKILL, as a crash would; the next test starts the replica again."""
     sender = "killed-replica-1"
-    texts = iter(["je veux parler à un conseiller", "Paul Durand", "paul.killed@example.org",
-                  "oui", "/confirm"])
+    texts = iter(
+        [
+            "je veux parler à un conseiller",
+            "Paul Durand",
+            "paul.killed@example.org",
+            "oui",
+            "/confirm",
+        ]
+    )
     said = [next(texts), next(texts)]
     for text in said:
         client.say(sender, text)
     healthy.kill("rasa-2")
     answers = []
-    for text in texts:                               # nginx sends every turn to rasa-1
+    for text in texts:  # nginx sends every turn to rasa-1
         answers.append(client.say(sender, text))
         said.append(text)
     reference = REFERENCE.search(answers[-1]).group(0)
-    assert [lead["reference"] for lead in client.leads() if lead["conversation_id"] == sender] == \
-        [reference]
+    assert [lead["reference"] for lead in client.leads() if lead["conversation_id"] == sender] == [
+        reference
+    ]
     assert client.user_turns(sender) == said
 
 
@@ -170,11 +188,15 @@ def test_a_replica_stopped_gracefully_finishes_its_turn_in_flight(healthy, clien
     sender = "graceful-1"
     client.say(sender, "bonjour", via="2")
     actions = healthy.processes["actions"]
-    os.killpg(actions.pid, signal.SIGSTOP)          # keeps the next turn busy for 3 s
+    os.killpg(actions.pid, signal.SIGSTOP)  # keeps the next turn busy for 3 s
     result = {}
-    in_flight = threading.Thread(target=lambda: result.update(
-        answer=client.post(sender, "on voudrait reprendre la boîte de notre patron en SCOP",
-                           via="2")))
+    in_flight = threading.Thread(
+        target=lambda: result.update(
+            answer=client.post(
+                sender, "on voudrait reprendre la boîte de notre patron en SCOP", via="2"
+            )
+        )
+    )
     try:
         in_flight.start()
         time.sleep(1.0)
@@ -184,11 +206,12 @@ def test_a_replica_stopped_gracefully_finishes_its_turn_in_flight(healthy, clien
     finally:
         os.killpg(actions.pid, signal.SIGCONT)
     status, body = result["answer"]
-    assert status == 200 and body, body                # answered before the replica left
+    assert status == 200 and body, body  # answered before the replica left
     deadline = time.monotonic() + 30
     while replica.alive() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not replica.alive()
     # The conversation goes on through nginx, on the other replica.
     assert "Reprise d'entreprise en coopérative" in client.say(
-        sender, "on voudrait reprendre la boîte de notre patron en SCOP")
+        sender, "on voudrait reprendre la boîte de notre patron en SCOP"
+    )

@@ -1,4 +1,5 @@
 """Telegram end to end: webhook → real Rasa server and actions → calls to a fake Bot API."""
+
 import threading
 import time
 
@@ -25,7 +26,7 @@ def test_a_young_person_reaches_a_youth_offer_in_three_messages(rasa_server, pla
     telegram(rasa_server.url, chat, options[1])
     card = platforms.sent_to(chat)[-1]
     assert offer_in(card.text) in YOUTH_OFFERS
-    assert len(platforms.sent_to(chat)) <= 4            # greeting, question, offer (+ intro)
+    assert len(platforms.sent_to(chat)) <= 4  # greeting, question, offer (+ intro)
     assert all(len(c.text) <= 700 for c in platforms.sent_to(chat)), "no walls of text"
     titles = [row[0]["text"] for row in card.body["reply_markup"]["keyboard"]]
     assert titles == ["Être rappelé·e", "Ce n'est pas ça", "Recommencer"]
@@ -33,21 +34,28 @@ def test_a_young_person_reaches_a_youth_offer_in_three_messages(rasa_server, pla
 
 def test_tutoiement_and_a_link_instead_of_a_long_card(rasa_server, platforms):
     chat = 5002
-    telegram(rasa_server.url, chat, "slt jsuis etudiant a st etienne et jvoudrais creer ma boite "
-                                    "dans l'ess tu peux m'aider")
+    telegram(
+        rasa_server.url,
+        chat,
+        "slt jsuis etudiant a st etienne et jvoudrais creer ma boite dans l'ess tu peux m'aider",
+    )
     card = platforms.sent_to(chat)[-1]
     assert offer_in(card.text) in YOUTH_OFFERS, card.text
     assert card.text.startswith("Je te propose")
-    assert "•" not in card.text                      # the benefits list stays on the web page
+    assert "•" not in card.text  # the benefits list stays on the web page
     assert card.body["disable_web_page_preview"] is True
 
 
 def test_a_button_title_typed_back_is_the_button(rasa_server, platforms):
     chat = 5003
-    telegram(rasa_server.url, chat, "Je voudrais reprendre l'entreprise de mon patron qui part "
-                                    "à la retraite avec les autres salariés, en coopérative")
+    telegram(
+        rasa_server.url,
+        chat,
+        "Je voudrais reprendre l'entreprise de mon patron qui part "
+        "à la retraite avec les autres salariés, en coopérative",
+    )
     assert offer_in(platforms.sent_to(chat)[-1].text) == "reprise-cooperative"
-    telegram(rasa_server.url, chat, "être rappelée")     # typed, without the mid-dot
+    telegram(rasa_server.url, chat, "être rappelée")  # typed, without the mid-dot
     ask = platforms.sent_to(chat)[-1].text
     assert "prénom et votre nom" in ask
 
@@ -65,7 +73,7 @@ def test_api_errors_are_retried_then_delivered(rasa_server, platforms):
     chat = 5005
     platforms.trouble(chat, "500", "500")
     telegram(rasa_server.url, chat, "bonjour")
-    assert len(platforms.sent_to(chat)) == 1           # third attempt got through, once
+    assert len(platforms.sent_to(chat)) == 1  # third attempt got through, once
     assert "telegram: send attempt 2/3 failed (HTTP 500)" in log_text(rasa_server)
 
 
@@ -112,10 +120,10 @@ def test_a_flood_from_one_chat_is_cut_without_hurting_others(rasa_server, platfo
     from bot.rasa_ext.guarded_rest import RATE_LIMITED
 
     flood, other = 5009, 5010
-    for _ in range(24):                          # limit: 20 messages a minute (test settings)
+    for _ in range(24):  # limit: 20 messages a minute (test settings)
         telegram(rasa_server.url, flood, "bonjour")
     answers = [c.text for c in platforms.sent_to(flood)]
-    assert answers.count(RATE_LIMITED) == 1      # told once, not at every extra message
+    assert answers.count(RATE_LIMITED) == 1  # told once, not at every extra message
     assert len(answers) <= 21
     telegram(rasa_server.url, other, "bonjour")
     assert len(platforms.sent_to(other)) == 1 and platforms.sent_to(other)[0].text != RATE_LIMITED

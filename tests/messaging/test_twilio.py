@@ -1,4 +1,5 @@
 """Twilio SMS and WhatsApp end to end: signed webhook → real Rasa → fake Messages API."""
+
 import sqlite3
 
 import fake_platforms as fp
@@ -13,22 +14,23 @@ pytestmark = [pytest.mark.server, pytest.mark.model]
 def test_unsigned_and_forged_requests_are_refused(rasa_server, platforms):
     before = len(platforms.calls)
     forged = twilio(rasa_server.url, "+33611111111", "bonjour", token="not-the-token")
-    unsigned = httpx.post(f"{rasa_server.url}/webhooks/twilio/webhook",
-                          data={"From": "+33611111111", "To": fp.TWILIO_NUMBER, "Body": "x"})
+    unsigned = httpx.post(
+        f"{rasa_server.url}/webhooks/twilio/webhook",
+        data={"From": "+33611111111", "To": fp.TWILIO_NUMBER, "Body": "x"},
+    )
     assert forged.status_code == 403 and unsigned.status_code == 403
     assert len(platforms.calls) == before
     assert "twilio: request refused (bad signature)" in log_text(rasa_server)
 
 
-def test_sms_with_numbered_choices_reaches_a_youth_offer_in_three_messages(rasa_server,
-                                                                          platforms):
+def test_sms_with_numbered_choices_reaches_a_youth_offer_in_three_messages(rasa_server, platforms):
     phone = "+33612345678"
     answer = twilio(rasa_server.url, phone, "Salut")
     assert answer.status_code == 200 and "<Response>" in answer.text
     greeting = platforms.sent_to(phone)[-1]
     assert greeting.body["From"] == fp.TWILIO_NUMBER
     assert "4. J'ai 16–25 ans ou je suis étudiant·e" in greeting.text
-    assert greeting.text.startswith("Salut !")           # tutoyé·e back
+    assert greeting.text.startswith("Salut !")  # tutoyé·e back
     twilio(rasa_server.url, phone, "4")
     assert "1. 16–18 ans" in platforms.sent_to(phone)[-1].text
     twilio(rasa_server.url, phone, "deux")
@@ -40,9 +42,13 @@ def test_sms_with_numbered_choices_reaches_a_youth_offer_in_three_messages(rasa_
 
 def test_whatsapp_is_answered_on_whatsapp(rasa_server, platforms):
     sender = "whatsapp:+33698765432"
-    twilio(rasa_server.url, sender, "Bonjour, nous sommes une association d'insertion et nous "
-                                    "voulons ouvrir un deuxième site dans une autre commune",
-           to=fp.TWILIO_WHATSAPP)
+    twilio(
+        rasa_server.url,
+        sender,
+        "Bonjour, nous sommes une association d'insertion et nous "
+        "voulons ouvrir un deuxième site dans une autre commune",
+        to=fp.TWILIO_WHATSAPP,
+    )
     reply = platforms.sent_to(sender)[-1]
     assert reply.body["From"] == fp.TWILIO_WHATSAPP
     assert offer_in(reply.text) or "?" in reply.text
@@ -61,9 +67,9 @@ def test_a_failing_api_is_retried_a_bounded_number_of_times(rasa_server, platfor
     phone = "+33644444444"
     platforms.trouble(phone, "500", "500", "500", "500")
     answer = twilio(rasa_server.url, phone, "bonjour")
-    assert answer.status_code == 200                      # Twilio is not made to retry
+    assert answer.status_code == 200  # Twilio is not made to retry
     assert platforms.sent_to(phone) == []
     assert "twilio: message not delivered after 3 attempts (HTTP 500)" in log_text(rasa_server)
-    platforms.trouble(phone)                              # back to normal: next one is answered
+    platforms.trouble(phone)  # back to normal: next one is answered
     twilio(rasa_server.url, phone, "bonjour")
     assert len(platforms.sent_to(phone)) == 1

@@ -1,5 +1,6 @@
 """Alembic environment: the URL comes from the caller (bot.leads.db.upgrade) or, run on its own,
 the environment's settings (DATABASE_URL)."""
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -18,8 +19,11 @@ def run() -> None:
         return
     engine = create_engine(url, future=True)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

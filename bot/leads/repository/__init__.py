@@ -17,6 +17,7 @@ of each signature to keep in step, and each mixin still reads on its own, since 
 nothing but `RepositoryBase` (`sessions`, `catalogue`, `_lead`). The method names of the
 mixins do not overlap.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
@@ -40,18 +41,29 @@ from bot.leads.repository.retention import Retention
 from bot.orientation.catalogue import Catalogue, get_catalogue
 from bot.settings import Settings
 
-__all__ = ["ASSISTANT", "LEAD_FIELDS", "LeadRepository", "Saved", "confirmation_key",
-           "reference_of"]
+__all__ = [
+    "ASSISTANT",
+    "LEAD_FIELDS",
+    "LeadRepository",
+    "Saved",
+    "confirmation_key",
+    "reference_of",
+]
 
 
-class LeadRepository(LeadStore, NoteStore, MisunderstoodStore, FeedbackStore, QualityStore,
-                     FollowUpStore,
-                     Retention):
+class LeadRepository(
+    LeadStore, NoteStore, MisunderstoodStore, FeedbackStore, QualityStore, FollowUpStore, Retention
+):
     """All of the leads database. Without `sessions`, the database of `settings` (by default
     the environment's: `Settings.from_env()`)."""
 
-    def __init__(self, sessions: sessionmaker | None = None, catalogue: Catalogue | None = None,
-                 *, settings: Settings | None = None):
+    def __init__(
+        self,
+        sessions: sessionmaker | None = None,
+        catalogue: Catalogue | None = None,
+        *,
+        settings: Settings | None = None,
+    ):
         if sessions is None:
             url = (settings or Settings.from_env()).leads_database_url
             sessions = session_factory(get_engine(url))

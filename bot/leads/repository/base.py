@@ -1,6 +1,7 @@
 """What every part of the lead repository shares: one session factory, the catalogue, and the
 look-up of a lead by its reference. The aggregate mixins (`leads`, `notes`, `misunderstood`,
 `feedback`, `retention`) use nothing else of each other."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -6,6 +6,7 @@ Sending is claimed row by row (pending → sending → sent, or back to pending 
 run that dies in the middle of a send leaves the row `sending`: never sent twice, shown by
 `python -m bot follow-up run`.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -28,19 +29,28 @@ class FollowUpStore(RepositoryBase):
     def followup_leads(self) -> list[Lead]:
         """Every lead with its status history (the retention period bounds their number)."""
         with self.sessions() as session:
-            return list(session.scalars(select(Lead).options(selectinload(Lead.history))
-                                        .order_by(Lead.id)))
+            return list(
+                session.scalars(select(Lead).options(selectinload(Lead.history)).order_by(Lead.id))
+            )
 
     def followup_states(self) -> dict[str, FollowUp]:
         with self.sessions() as session:
             return {row.key: row for row in session.scalars(select(FollowUp))}
 
-    def followup_record(self, key: str, kind: str, lead_id: int | None, channel: str,
-                        recipient: str, now: datetime) -> int | None:
+    def followup_record(
+        self, key: str, kind: str, lead_id: int | None, channel: str, recipient: str, now: datetime
+    ) -> int | None:
         """A pending message of this key (its id); None when another run recorded it first."""
         with self.sessions() as session:
-            row = FollowUp(key=key, kind=kind, lead_id=lead_id, channel=channel,
-                           recipient=recipient[:254], status=PENDING, created_at=now)
+            row = FollowUp(
+                key=key,
+                kind=kind,
+                lead_id=lead_id,
+                channel=channel,
+                recipient=recipient[:254],
+                status=PENDING,
+                created_at=now,
+            )
             session.add(row)
             try:
                 session.commit()
@@ -54,8 +64,11 @@ class FollowUpStore(RepositoryBase):
         claimed = []
         with self.sessions() as session:
             for id_ in ids:
-                result = session.execute(update(FollowUp).where(
-                    FollowUp.id == id_, FollowUp.status == PENDING).values(status=SENDING))
+                result = session.execute(
+                    update(FollowUp)
+                    .where(FollowUp.id == id_, FollowUp.status == PENDING)
+                    .values(status=SENDING)
+                )
                 if result.rowcount == 1:
                     claimed.append(id_)
             session.commit()
@@ -76,17 +89,22 @@ class FollowUpStore(RepositoryBase):
 
     def flag_without_news(self, lead_ids: list[int], now: datetime) -> None:
         with self.sessions() as session:
-            session.execute(update(Lead).where(Lead.id.in_(lead_ids), Lead.flagged_at.is_(None))
-                            .values(flagged_at=now))
+            session.execute(
+                update(Lead)
+                .where(Lead.id.in_(lead_ids), Lead.flagged_at.is_(None))
+                .values(flagged_at=now)
+            )
             session.commit()
 
     def advisors_by_organisation(self) -> dict[str, list[str]]:
         """The e-mails of each organisation's active advisors."""
         result: dict[str, list[str]] = defaultdict(list)
         with self.sessions() as session:
-            for org, email in session.execute(select(Advisor.organisation_id, Advisor.email)
-                                              .where(Advisor.active.is_(True))
-                                              .order_by(Advisor.email)):
+            for org, email in session.execute(
+                select(Advisor.organisation_id, Advisor.email)
+                .where(Advisor.active.is_(True))
+                .order_by(Advisor.email)
+            ):
                 result[org].append(email)
         return dict(result)
 
@@ -94,8 +112,9 @@ class FollowUpStore(RepositoryBase):
         """Advisors' names by account id and by e-mail (the actor of a status change)."""
         with self.sessions() as session:
             names: dict[object, str] = {}
-            for id_, email, name in session.execute(select(Advisor.id, Advisor.email,
-                                                           Advisor.name)):
+            for id_, email, name in session.execute(
+                select(Advisor.id, Advisor.email, Advisor.name)
+            ):
                 names[id_] = names[email] = name
             return names
 
@@ -104,8 +123,7 @@ class FollowUpStore(RepositoryBase):
         (the lead of this conversation) and only when they consented to be contacted."""
         with self.sessions() as session:
             lead = session.scalar(select(Lead).where(Lead.reference == reference))
-            if (lead is None or lead.conversation_id != conversation_id
-                    or not lead.consent_version):
+            if lead is None or lead.conversation_id != conversation_id or not lead.consent_version:
                 return False
             lead.reply_address = address[:128]
             session.commit()

@@ -4,6 +4,7 @@ leads (one by reference, a conversation's, the advisors' list).
 Every write path is idempotent: a retried confirmation (same `confirmation_key`) returns the
 lead written the first time, even when two processes write it at once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,10 +24,29 @@ from bot.leads.repository.base import RepositoryBase
 
 ASSISTANT = "assistant"
 LEAD_FIELDS = (
-    "channel", "conversation_id", "first_name", "last_name", "email", "phone", "phone_region",
-    "commune", "commune_insee", "on_territory", "structure_name", "legal_form",
-    "project_summary", "facts", "offer_id", "alternatives", "confidence", "explanation",
-    "consent_version", "consent_at", "youth", "human_requested", "reply_address",
+    "channel",
+    "conversation_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "phone_region",
+    "commune",
+    "commune_insee",
+    "on_territory",
+    "structure_name",
+    "legal_form",
+    "project_summary",
+    "facts",
+    "offer_id",
+    "alternatives",
+    "confidence",
+    "explanation",
+    "consent_version",
+    "consent_at",
+    "youth",
+    "human_requested",
+    "reply_address",
 )
 
 
@@ -82,18 +102,31 @@ class LeadStore(RepositoryBase):
             score, level = qualify(values)
             offer = self.catalogue.offers.get(values.get("offer_id") or "")
             created_at = _parse_time(draft.get("created_at")) or datetime.now(timezone.utc)
-            lead = Lead(confirmation_key=key, created_at=created_at, score=score, level=level,
-                        status=statuses.INITIAL,
-                        organisation_id=offer.organisation if offer else "sem-ess", **values)
+            lead = Lead(
+                confirmation_key=key,
+                created_at=created_at,
+                score=score,
+                level=level,
+                status=statuses.INITIAL,
+                organisation_id=offer.organisation if offer else "sem-ess",
+                **values,
+            )
             lead.facts = values.get("facts") or {}
             lead.alternatives = values.get("alternatives") or []
             session.add(lead)
             try:
                 session.flush()
                 lead.reference = reference_of(lead.id, created_at)
-                session.add(StatusChange(lead=lead, actor=ASSISTANT, from_status=None,
-                                         to_status=statuses.INITIAL, at=created_at,
-                                         comment="Demande de rappel confirmée"))
+                session.add(
+                    StatusChange(
+                        lead=lead,
+                        actor=ASSISTANT,
+                        from_status=None,
+                        to_status=statuses.INITIAL,
+                        at=created_at,
+                        comment="Demande de rappel confirmée",
+                    )
+                )
                 session.commit()
             except IntegrityError:
                 # The same confirmation was written concurrently: return that one.
@@ -104,15 +137,29 @@ class LeadStore(RepositoryBase):
                 return Saved(existing.reference, created=False)
             return Saved(lead.reference, created=True)
 
-    def change_status(self, reference: str, target: str, actor: str,
-                      comment: str | None = None, at: datetime | None = None) -> Lead:
+    def change_status(
+        self,
+        reference: str,
+        target: str,
+        actor: str,
+        comment: str | None = None,
+        at: datetime | None = None,
+    ) -> Lead:
         """A status change, logged; it is news, so a « sans suite » flag goes (bot/followup)."""
         at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         with self.sessions() as session:
             lead = self._lead(session, reference)
             statuses.check_transition(lead.status, target)
-            session.add(StatusChange(lead=lead, actor=actor, from_status=lead.status,
-                                     to_status=target, comment=comment, at=at))
+            session.add(
+                StatusChange(
+                    lead=lead,
+                    actor=actor,
+                    from_status=lead.status,
+                    to_status=target,
+                    comment=comment,
+                    at=at,
+                )
+            )
             lead.status = target
             lead.flagged_at = None
             session.commit()
@@ -121,15 +168,20 @@ class LeadStore(RepositoryBase):
     # -- reading -----------------------------------------------------------------------------
     def get(self, reference: str) -> Lead | None:
         with self.sessions() as session:
-            return session.scalar(select(Lead).options(selectinload(Lead.history))
-                                  .where(Lead.reference == reference))
+            return session.scalar(
+                select(Lead).options(selectinload(Lead.history)).where(Lead.reference == reference)
+            )
 
     def references(self, conversation_id: str) -> list[str]:
         """References of this conversation's leads, oldest first (what an erasure would take)."""
         with self.sessions() as session:
-            return list(session.scalars(select(Lead.reference)
-                                        .where(Lead.conversation_id == conversation_id)
-                                        .order_by(Lead.id)))
+            return list(
+                session.scalars(
+                    select(Lead.reference)
+                    .where(Lead.conversation_id == conversation_id)
+                    .order_by(Lead.id)
+                )
+            )
 
     def list(self, text: str | None = None, limit: int | None = None) -> list[Lead]:
         """Leads, the most qualified first, then the oldest first (they waited longest)."""
@@ -137,9 +189,15 @@ class LeadStore(RepositoryBase):
             query = select(Lead)
             if text:
                 like = f"%{text}%"
-                query = query.where(or_(Lead.last_name.ilike(like), Lead.first_name.ilike(like),
-                                        Lead.commune.ilike(like), Lead.reference.ilike(like),
-                                        Lead.project_summary.ilike(like)))
+                query = query.where(
+                    or_(
+                        Lead.last_name.ilike(like),
+                        Lead.first_name.ilike(like),
+                        Lead.commune.ilike(like),
+                        Lead.reference.ilike(like),
+                        Lead.project_summary.ilike(like),
+                    )
+                )
             leads = list(session.scalars(query))
         leads.sort(key=lambda lead: (LEVEL_ORDER.get(lead.level, 9), lead.created_at))
         return leads[:limit] if limit else leads

@@ -26,6 +26,7 @@ The modules, one responsibility each:
     messages    say() and ClusterError, in French
     cli         `python -m bot cluster …`
 """
+
 from bot.ops.cluster.cli import main
 from bot.ops.cluster.cluster import Cluster
 from bot.ops.cluster.layout import BASE_PORTS, Layout
@@ -33,5 +34,13 @@ from bot.ops.cluster.messages import ClusterError, say
 from bot.ops.cluster.packages import ensure_packages
 from bot.ops.cluster.processes import Process
 
-__all__ = ["BASE_PORTS", "Cluster", "ClusterError", "Layout", "Process", "ensure_packages",
-           "main", "say"]
+__all__ = [
+    "BASE_PORTS",
+    "Cluster",
+    "ClusterError",
+    "Layout",
+    "Process",
+    "ensure_packages",
+    "main",
+    "say",
+]

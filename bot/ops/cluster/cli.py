@@ -1,5 +1,6 @@
 """`python -m bot cluster up|down|status [--dir D] [--port-offset N] [--json]`: the command
 line over `Cluster`, its settings from the environment with the options on top."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,11 +14,16 @@ from bot.ops.cluster.messages import ClusterError, say
 from bot.settings import Settings
 
 
-def main(action: str, state_dir: str | None = None, port_offset: int | None = None,
-         as_json: bool = False, environ: Mapping[str, str] | None = None) -> int:
+def main(
+    action: str,
+    state_dir: str | None = None,
+    port_offset: int | None = None,
+    as_json: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     try:
         settings = Settings.from_env(environ)
-    except ValueError as exc:   # a malformed number, named
+    except ValueError as exc:  # a malformed number, named
         print(f"[boussole] ERREUR : {exc}", file=sys.stderr)
         return 1
     if state_dir:
@@ -42,8 +48,9 @@ def main(action: str, state_dir: str | None = None, port_offset: int | None = No
                 for r in rows:
                     state = "en marche" if r["running"] else "arrêté"
                     health = "santé " + r["detail"] if r["running"] else ""
-                    print(f"{r['name']:<8} pid {r['pid']:<8} port {r['port']:<6} "
-                          f"{state:<10} {health}")
+                    print(
+                        f"{r['name']:<8} pid {r['pid']:<8} port {r['port']:<6} {state:<10} {health}"
+                    )
                 return 0 if all(r["healthy"] for r in rows) else 1
     except ClusterError as exc:
         print(f"[boussole] ERREUR : {exc}", file=sys.stderr)

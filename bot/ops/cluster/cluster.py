@@ -4,6 +4,7 @@ Where it listens is its `Layout` (from the `bot.settings.Settings` it is given,
 `Settings.from_env()` by default); how each service is started is in `services`, what a process
 is and how it is stopped or checked in `processes`.
 """
+
 from __future__ import annotations
 
 import signal
@@ -26,8 +27,13 @@ class Cluster(Layout):
     stop in. `Cluster(Settings(cluster_dir=…, cluster_port_offset=…))`; `Cluster()` reads
     the environment."""
 
-    def __init__(self, settings: Settings | None = None, *, action_workers: int = 2,
-                 model: Path = project.MODEL_FILE):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        action_workers: int = 2,
+        model: Path = project.MODEL_FILE,
+    ):
         super().__init__(settings)
         self.action_workers, self.model = action_workers, model
         self.state = StateFile(self.state_dir / "state.json")
@@ -49,18 +55,43 @@ class Cluster(Layout):
         self.save()
         return process
 
-    def _spawn(self, name: str, command: list[str], health: str, marker: str,
-               env: dict | None = None, stop_signal: int = signal.SIGTERM) -> Process:
-        return self._record(processes.spawn(
-            name, command, cwd=project.ROOT, env=env or self.env(name), log_dir=self.log_dir,
-            port=self.port("public" if name == "nginx" else name), health=health,
-            marker=marker, stop_signal=stop_signal))
+    def _spawn(
+        self,
+        name: str,
+        command: list[str],
+        health: str,
+        marker: str,
+        env: dict | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> Process:
+        return self._record(
+            processes.spawn(
+                name,
+                command,
+                cwd=project.ROOT,
+                env=env or self.env(name),
+                log_dir=self.log_dir,
+                port=self.port("public" if name == "nginx" else name),
+                health=health,
+                marker=marker,
+                stop_signal=stop_signal,
+            )
+        )
 
     # one service at a time (the fault tests restart them one by one) --------------------------
     def start_postgres(self) -> None:
         pid = services.start_postgres(self.pgdata, self.port("postgres"))
-        self._record(Process("postgres", pid, self.port("postgres"), "", "postgres",
-                             str(self.pgdata / "server.log"), int(signal.SIGINT)))
+        self._record(
+            Process(
+                "postgres",
+                pid,
+                self.port("postgres"),
+                "",
+                "postgres",
+                str(self.pgdata / "server.log"),
+                int(signal.SIGINT),
+            )
+        )
         services.create_databases(self.port("postgres"))
 
     def stop_postgres(self, mode: str = "fast") -> None:
@@ -76,42 +107,59 @@ class Cluster(Layout):
     def start_redis(self) -> None:
         data = self.state_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        self._spawn("redis", services.redis_command(self.port("redis"), data), "",
-                    "redis-server")
+        self._spawn("redis", services.redis_command(self.port("redis"), data), "", "redis-server")
 
     def start_nginx(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         services.write_nginx_config(self.state_dir, self.ports, self.action_timeout)
         services.check_nginx(self.state_dir, self.log_dir)
-        self._spawn("nginx", services.nginx_command(self.state_dir, self.log_dir),
-                    f"{self.public_url}/nginx-sante", "nginx",
-                    stop_signal=signal.SIGQUIT)  # SIGQUIT: finish the requests in flight
+        self._spawn(
+            "nginx",
+            services.nginx_command(self.state_dir, self.log_dir),
+            f"{self.public_url}/nginx-sante",
+            "nginx",
+            stop_signal=signal.SIGQUIT,
+        )  # SIGQUIT: finish the requests in flight
 
     def start_actions(self) -> None:
         env = self.env("actions")
         env.update(ACTION_SERVER_SANIC_WORKERS=str(self.action_workers), SANIC_HOST="127.0.0.1")
-        self._spawn("actions", services.actions_command(self.port("actions")),
-                    f"http://127.0.0.1:{self.port('actions')}/health", "rasa_sdk", env)
+        self._spawn(
+            "actions",
+            services.actions_command(self.port("actions")),
+            f"http://127.0.0.1:{self.port('actions')}/health",
+            "rasa_sdk",
+            env,
+        )
 
     def start_rasa(self, replica: int) -> None:
         name = f"rasa-{replica}"
         env = self.env(name)
-        command = services.rasa_command(self.model, self.state_dir, self.port(name),
-                                        env.get("RASA_AUTH_TOKEN"))
+        command = services.rasa_command(
+            self.model, self.state_dir, self.port(name), env.get("RASA_AUTH_TOKEN")
+        )
         self._spawn(name, command, f"{self.rasa_url(replica)}/", "rasa", env)
 
     def start_web(self) -> None:
-        self._spawn("web", services.web_command(self.port("web")),
-                    f"http://127.0.0.1:{self.port('web')}/sante", "bot web")
+        self._spawn(
+            "web",
+            services.web_command(self.port("web")),
+            f"http://127.0.0.1:{self.port('web')}/sante",
+            "bot web",
+        )
 
     def start(self, name: str) -> None:
         """Start one component again (used by the fault tests)."""
         if name.startswith("rasa-"):
             self.start_rasa(int(name.split("-")[1]))
         else:
-            {"postgres": self.start_postgres, "redis": self.start_redis,
-             "nginx": self.start_nginx, "actions": self.start_actions,
-             "web": self.start_web}[name]()
+            {
+                "postgres": self.start_postgres,
+                "redis": self.start_redis,
+                "nginx": self.start_nginx,
+                "actions": self.start_actions,
+                "web": self.start_web,
+            }[name]()
 
     def stop(self, name: str, sig: int | None = None, timeout: float = 30) -> None:
         """Stop one process gracefully (its own stop signal), then SIGKILL after `timeout`."""
@@ -141,8 +189,9 @@ class Cluster(Layout):
             raise ClusterError(f"modèle absent ({self.model}) : lancez d'abord scripts/setup.sh")
         running = [p.name for p in self.processes.values() if p.alive()]
         if running:
-            raise ClusterError(f"déjà lancé ({', '.join(running)}) : "
-                               f"« python -m bot cluster down » d'abord")
+            raise ClusterError(
+                f"déjà lancé ({', '.join(running)}) : « python -m bot cluster down » d'abord"
+            )
         self.processes = {}
         ensure_packages()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -156,8 +205,10 @@ class Cluster(Layout):
 
             upgrade(self.database_url("boussole"))
             services.write_rasa_config(self.state_dir, self.env("rasa"))
-            say("serveur d'actions, application web, nginx, deux répliques Rasa "
-                "(chargement du modèle : 1 à 2 min)…")
+            say(
+                "serveur d'actions, application web, nginx, deux répliques Rasa "
+                "(chargement du modèle : 1 à 2 min)…"
+            )
             self.start_actions()
             self.start_web()
             self.start_rasa(1)
@@ -168,8 +219,10 @@ class Cluster(Layout):
             say("échec du démarrage : arrêt de ce qui a été lancé")
             self.down(quiet=True)
             raise
-        say(f"cluster prêt en {time.monotonic() - started:.0f} s — {self.public_url}/ "
-            f"(REST : {self.public_url}/webhooks/rest/webhook)")
+        say(
+            f"cluster prêt en {time.monotonic() - started:.0f} s — {self.public_url}/ "
+            f"(REST : {self.public_url}/webhooks/rest/webhook)"
+        )
 
     def down(self, quiet: bool = False) -> None:
         for name in STOP_ORDER + [n for n in self.processes if n not in STOP_ORDER]:
@@ -183,7 +236,15 @@ class Cluster(Layout):
         rows = []
         for process in self.processes.values():
             ok, detail = self.healthy(process)
-            rows.append({"name": process.name, "pid": process.pid, "port": process.port,
-                         "running": process.alive(), "healthy": ok, "detail": detail,
-                         "log": process.log})
+            rows.append(
+                {
+                    "name": process.name,
+                    "pid": process.pid,
+                    "port": process.port,
+                    "running": process.alive(),
+                    "healthy": ok,
+                    "detail": detail,
+                    "log": process.log,
+                }
+            )
         return rows

@@ -1,5 +1,6 @@
 """What the cluster tells the person running it: progress lines on stderr and `ClusterError`,
 both in French. Every other module of the package reports through these two."""
+
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,6 @@
 """The Debian packages the cluster runs on (PostgreSQL, Redis, nginx): how we know each one is
 installed, and installing the missing ones without letting Debian start its own services."""
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,10 @@ NGINX = Path("/usr/sbin/nginx")
 
 def postgres_bin() -> Path | None:
     """The bin/ directory of the newest PostgreSQL installed, None when there is none."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                   else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     return found[-1].parent if found else None
 
 
@@ -48,8 +50,10 @@ def ensure_packages(names=tuple(PACKAGES)) -> None:
     for name in missing:
         say(f"{name} absent : installation du paquet Debian « {name} »…")
     if os.geteuid() != 0:
-        raise ClusterError(f"il faut être root pour installer {', '.join(missing)} "
-                           f"(apt-get install {' '.join(missing)}), ou les installer soi-même.")
+        raise ClusterError(
+            f"il faut être root pour installer {', '.join(missing)} "
+            f"(apt-get install {' '.join(missing)}), ou les installer soi-même."
+        )
     # Debian's maintainer scripts would start the packages' default services (nginx on port 80,
     # a PostgreSQL cluster on 5432, Redis on 6379): a policy-rc.d forbids it during the install.
     policy = Path("/usr/sbin/policy-rc.d")
@@ -59,10 +63,13 @@ def ensure_packages(names=tuple(PACKAGES)) -> None:
         policy.chmod(0o755)
     try:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        for command in (["apt-get", "update", "-qq"],
-                        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
-            done = subprocess.run(command, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
+        for command in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        ):
+            done = subprocess.run(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
             if done.returncode != 0:
                 raise ClusterError(f"échec de « {' '.join(command)} » :\n{done.stdout[-2000:]}")
     finally:

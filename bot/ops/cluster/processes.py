@@ -5,6 +5,7 @@ its health, and the state file (`state.json`) that lets `down` find them again.
 A recorded process is only signalled while /proc/<pid> still shows its marker, so a pid
 recycled since `up` is never killed.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,8 @@ class Process:
     name: str
     pid: int
     port: int
-    health: str                 # URL answering 200 when healthy ("" for PostgreSQL / Redis)
-    marker: str                 # a word of /proc/<pid>/cmdline, so a recycled pid is not killed
+    health: str  # URL answering 200 when healthy ("" for PostgreSQL / Redis)
+    marker: str  # a word of /proc/<pid>/cmdline, so a recycled pid is not killed
     log: str
     stop_signal: int = signal.SIGTERM
 
@@ -37,25 +38,42 @@ class Process:
             stat = Path(f"/proc/{self.pid}/stat").read_text()
         except OSError:
             return False
-        comm, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
+        comm, state = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :][:1]
         # Redis and nginx rewrite their title: the command line can be empty for an instant.
-        return state not in ("Z", "X") and (self.marker.encode() in cmdline
-                                            or self.marker[:15] in comm)
+        return state not in ("Z", "X") and (
+            self.marker.encode() in cmdline or self.marker[:15] in comm
+        )
 
     def log_tail(self, chars: int = 3000) -> str:
         path = Path(self.log)
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
-def spawn(name: str, command: list[str], *, cwd: Path, env: dict, log_dir: Path, port: int,
-          health: str, marker: str, stop_signal: int = signal.SIGTERM) -> Process:
+def spawn(
+    name: str,
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict,
+    log_dir: Path,
+    port: int,
+    health: str,
+    marker: str,
+    stop_signal: int = signal.SIGTERM,
+) -> Process:
     """Starts `command` in a session of its own, its output appended to log_dir/<name>.log."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return Process(name, proc.pid, port, health, marker, str(log), int(stop_signal))
 
 
@@ -94,6 +112,7 @@ def healthy(process: Process, redis_url: str) -> tuple[bool, str]:
     if process.name == "redis":
         try:
             import redis
+
             redis.Redis.from_url(redis_url, socket_timeout=1).ping()
             return True, "ok"
         except Exception as exc:  # noqa: BLE001
@@ -107,8 +126,9 @@ def healthy(process: Process, redis_url: str) -> tuple[bool, str]:
     return ok, f"ok ({(time.perf_counter() - started) * 1000:.0f} ms)"
 
 
-def wait_healthy(processes: dict[str, Process], names: list[str], redis_url: str,
-                 seconds: float = 300) -> None:
+def wait_healthy(
+    processes: dict[str, Process], names: list[str], redis_url: str, seconds: float = 300
+) -> None:
     """Until each of `names` is healthy; ClusterError (with its log) when one stops or when
     `seconds` have passed."""
     deadline = time.monotonic() + seconds
@@ -117,8 +137,10 @@ def wait_healthy(processes: dict[str, Process], names: list[str], redis_url: str
         for name in list(waiting):
             process = processes[name]
             if not process.alive():
-                raise ClusterError(f"{name} s'est arrêté au démarrage "
-                                   f"(journal : {process.log}) :\n{process.log_tail()}")
+                raise ClusterError(
+                    f"{name} s'est arrêté au démarrage "
+                    f"(journal : {process.log}) :\n{process.log_tail()}"
+                )
             if healthy(process, redis_url)[0]:
                 waiting.remove(name)
         if waiting and time.monotonic() > deadline:
@@ -138,8 +160,7 @@ class StateFile:
         if not self.path.exists():
             return None, {}
         data = json.loads(self.path.read_text())
-        return (data.get("port_offset"),
-                {p["name"]: Process(**p) for p in data["processes"]})
+        return (data.get("port_offset"), {p["name"]: Process(**p) for p in data["processes"]})
 
     def save(self, port_offset: int, processes: dict[str, Process]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

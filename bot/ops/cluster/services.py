@@ -5,6 +5,7 @@ and PostgreSQL's own tools (initdb, pg_ctl, createdb, run as user postgres when 
 
 Nothing here keeps state: `Cluster` passes the ports and directories in.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ from bot.ops.cluster.messages import ClusterError
 from bot.ops.cluster.packages import nginx_bin, postgres_bin, redis_bin
 
 ROOT = settings.ROOT
-VENV_BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "rasa").exists() \
+VENV_BIN = (
+    ROOT / ".venv" / "bin"
+    if (ROOT / ".venv" / "bin" / "rasa").exists()
     else Path(sys.executable).parent
+)
 LOGGING = ROOT / "deploy" / "logging.yml"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 DATABASES = ("boussole", "boussole_tracker")
@@ -28,11 +32,13 @@ DATABASES = ("boussole", "boussole_tracker")
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 
+
 def as_postgres(command: list[str], **kw) -> subprocess.CompletedProcess:
     if os.geteuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]
-    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, **kw)
+    return subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw
+    )
 
 
 def start_postgres(data: Path, port: int) -> int:
@@ -43,26 +49,60 @@ def start_postgres(data: Path, port: int) -> int:
         if os.geteuid() == 0:
             shutil.chown(data, "postgres", "postgres")
             data.chmod(0o700)
-        done = as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust",
-                            "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"])
+        done = as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         if done.returncode:
             raise ClusterError(f"initdb a échoué :\n{done.stdout[-2000:]}")
     log = data / "server.log"
-    done = as_postgres([
-        str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
-        "-t", "60", "-o", f"-p {port} -k /tmp -c listen_addresses=127.0.0.1 "
-                          f"-c max_connections=200", "start"])
+    done = as_postgres(
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200",
+            "start",
+        ]
+    )
     if done.returncode:
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise ClusterError(f"PostgreSQL n'a pas démarré :\n{done.stdout[-2000:]}\n"
-                           f"journal ({log}) :\n{tail}")
+        raise ClusterError(
+            f"PostgreSQL n'a pas démarré :\n{done.stdout[-2000:]}\njournal ({log}) :\n{tail}"
+        )
     return int((data / "postmaster.pid").read_text().split()[0])
 
 
 def create_databases(port: int) -> None:
     for name in DATABASES:
-        as_postgres([str(postgres_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                     "-U", "postgres", name])  # fails harmlessly when it exists
+        as_postgres(
+            [
+                str(postgres_bin() / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                name,
+            ]
+        )  # fails harmlessly when it exists
 
 
 def stop_postgres(data: Path, mode: str = "fast") -> None:
@@ -73,9 +113,23 @@ def stop_postgres(data: Path, mode: str = "fast") -> None:
 
 # --- Redis, nginx -----------------------------------------------------------------------------
 
+
 def redis_command(port: int, data: Path) -> list[str]:
-    return [redis_bin(), "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-            "--appendonly", "no", "--dir", str(data), "--protected-mode", "yes"]
+    return [
+        redis_bin(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(data),
+        "--protected-mode",
+        "yes",
+    ]
 
 
 def write_nginx_config(state_dir: Path, ports: Mapping[str, int], action_timeout: float) -> Path:
@@ -83,12 +137,14 @@ def write_nginx_config(state_dir: Path, ports: Mapping[str, int], action_timeout
     the action server behind its time limit; plus nginx's temporary directories."""
     template = NGINX_TEMPLATE.read_text(encoding="utf-8")
     servers = lambda names: "\n".join(  # noqa: E731
-        f"        server 127.0.0.1:{ports[n]} max_fails=1 fail_timeout=5s;" for n in names)
+        f"        server 127.0.0.1:{ports[n]} max_fails=1 fail_timeout=5s;" for n in names
+    )
     values = {
         "STATE": str(state_dir),
         "RASA_SERVERS": servers(["rasa-1", "rasa-2"]),
         "ACTION_SERVERS": servers(["actions"]),
-        "WEB_PORT": ports["web"], "PUBLIC_PORT": ports["public"],
+        "WEB_PORT": ports["web"],
+        "PUBLIC_PORT": ports["public"],
         "ACTIONS_PROXY_PORT": ports["actions-proxy"],
         "ACTION_TIMEOUT": f"{action_timeout:g}",
     }
@@ -102,18 +158,31 @@ def write_nginx_config(state_dir: Path, ports: Mapping[str, int], action_timeout
 
 
 def nginx_command(state_dir: Path, log_dir: Path, *extra: str) -> list[str]:
-    return [nginx_bin(), "-e", str(log_dir / "nginx-error.log"), "-p", str(state_dir),
-            "-c", str(state_dir / "nginx.conf"), *extra]
+    return [
+        nginx_bin(),
+        "-e",
+        str(log_dir / "nginx-error.log"),
+        "-p",
+        str(state_dir),
+        "-c",
+        str(state_dir / "nginx.conf"),
+        *extra,
+    ]
 
 
 def check_nginx(state_dir: Path, log_dir: Path) -> None:
-    done = subprocess.run(nginx_command(state_dir, log_dir, "-t"), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(
+        nginx_command(state_dir, log_dir, "-t"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     if done.returncode:
         raise ClusterError(f"configuration nginx refusée :\n{done.stdout}")
 
 
 # --- the Python services ----------------------------------------------------------------------
+
 
 def write_rasa_config(state_dir: Path, env: Mapping[str, str]) -> None:
     """endpoints.yml (PostgreSQL tracker store, Redis lock store, actions through nginx) and
@@ -124,23 +193,50 @@ def write_rasa_config(state_dir: Path, env: Mapping[str, str]) -> None:
 
 
 def actions_command(port: int) -> list[str]:
-    return [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(port),
-            # (sic: rasa_sdk 3.6 spells its option with an underscore)
-            "--logging-config_file", str(LOGGING)]
+    return [
+        str(VENV_BIN / "python"),
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(port),
+        # (sic: rasa_sdk 3.6 spells its option with an underscore)
+        "--logging-config_file",
+        str(LOGGING),
+    ]
 
 
 def rasa_command(model: Path, state_dir: Path, port: int, token: str | None) -> list[str]:
-    command = [str(VENV_BIN / "rasa"), "run", "--model", str(model),
-               "--endpoints", str(state_dir / "endpoints.yml"),
-               "--credentials", str(state_dir / "credentials.yml"),
-               "--interface", "127.0.0.1", "--port", str(port),
-               "--logging-config-file", str(LOGGING)]
+    command = [
+        str(VENV_BIN / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(state_dir / "endpoints.yml"),
+        "--credentials",
+        str(state_dir / "credentials.yml"),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--logging-config-file",
+        str(LOGGING),
+    ]
     if token:  # Rasa's HTTP API only with a token (and never through nginx)
         command += ["--enable-api", "--auth-token", token]
     return command
 
 
 def web_command(port: int) -> list[str]:
-    return [str(VENV_BIN / "python"), "-m", "bot", "web", "--host", "127.0.0.1",
-            "--port", str(port)]
+    return [
+        str(VENV_BIN / "python"),
+        "-m",
+        "bot",
+        "web",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]

@@ -7,6 +7,7 @@ Rasa creates each channel with `from_credentials`: that is where this process's
 (the channel's own variables named in credentials.yml, the flood limit, the pseudonym key, the
 platform timeout) is handed down from there, so tests build a `Settings` and call
 `from_settings`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,12 +44,13 @@ log = logging.getLogger("bot.channels")
 # httpx logs every request URL at INFO: Telegram's holds the bot token, Meta's the page token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-ATTEMPTS = 3            # one call and two retries, then the failure is logged and given up
-BACKOFF_SECONDS = 0.5   # doubled after each failed attempt
+ATTEMPTS = 3  # one call and two retries, then the failure is logged and given up
+BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
 
 
-def settings_from_env(channel: str, credentials: dict | None, required: Iterable[str],
-                      environ: Mapping[str, str]) -> dict[str, str] | None:
+def settings_from_env(
+    channel: str, credentials: dict | None, required: Iterable[str], environ: Mapping[str, str]
+) -> dict[str, str] | None:
     """Read each `<key>_env` entry of credentials.yml as the name of a variable of `environ`
     (the environment, as `Settings.environ` holds it).
 
@@ -131,8 +133,9 @@ class PlatformInput(InputChannel):
 
     @classmethod
     def from_settings(cls, credentials: dict | None, config: Settings) -> InputChannel:
-        return cls(settings_from_env(cls.channel, credentials, cls.required, config.environ),
-                   config)
+        return cls(
+            settings_from_env(cls.channel, credentials, cls.required, config.environ), config
+        )
 
     def __init__(self, settings: dict[str, str] | None, config: Settings | None = None) -> None:
         """`settings`: the channel's own (None: off); `config`: the process's."""
@@ -159,25 +162,35 @@ class PlatformInput(InputChannel):
                 await message.output_channel.send_text_message(message.sender_id, RATE_LIMITED)
             return
         if too_long(message.text):
-            log.info("channel %s: message refused, too long", self.channel,
-                     extra={"event": "message_too_long", "count": len(message.text),
-                            "channel": self.channel})
+            log.info(
+                "channel %s: message refused, too long",
+                self.channel,
+                extra={
+                    "event": "message_too_long",
+                    "count": len(message.text),
+                    "channel": self.channel,
+                },
+            )
             await message.output_channel.send_text_message(message.sender_id, TOO_LONG)
             return
         try:
             async with turns().turn(message.sender_id, heavy=is_heavy(message.text)):
                 await on_new_message(message)
         except Busy:
-            log.warning("channel %s: message refused, no place within the wait", self.channel,
-                        extra={"event": "turn_refused", "reason": "busy"})
+            log.warning(
+                "channel %s: message refused, no place within the wait",
+                self.channel,
+                extra={"event": "turn_refused", "reason": "busy"},
+            )
             await message.output_channel.send_text_message(message.sender_id, BUSY)
         except Exception:  # noqa: BLE001 - the platform would resend it forever
             log.exception("channel %s: message not handled", self.channel)
 
     def blueprint(self, on_new_message):
         on = bool(self.settings)
-        hook = Blueprint(f"{self.channel}_webhook" if on else f"{self.channel}_webhook_off",
-                         __name__)
+        hook = Blueprint(
+            f"{self.channel}_webhook" if on else f"{self.channel}_webhook_off", __name__
+        )
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request):
@@ -189,15 +202,18 @@ class PlatformInput(InputChannel):
             declared = request.headers.get("content-length") or "0"
             size = max(len(request.body or b""), int(declared) if declared.isdigit() else 0)
             if size > app_settings.MAX_INPUT_BYTES:
-                log.warning("channel %s: webhook body too large, refused", self.channel,
-                            extra={"event": "turn_refused", "reason": "body_too_large",
-                                   "status": 413})
+                log.warning(
+                    "channel %s: webhook body too large, refused",
+                    self.channel,
+                    extra={"event": "turn_refused", "reason": "body_too_large", "status": 413},
+                )
                 return response.text("payload too large", status=413)
             return None
 
         if on:
             self.routes(hook, on_new_message, self.settings)
         else:
+
             @hook.route("/webhook", methods=["GET", "POST"])
             async def webhook(_: Request):
                 return response.text(f"{self.channel}: canal désactivé", status=404)
@@ -269,11 +285,11 @@ class PlatformOutput(OutputChannel):
     """
 
     channel = "platform"
-    reply_address: str | None = None   # where a follow-up can reach this person (subclasses)
-    addresses: ReplyAddresses | None = None   # given by the input channel
+    reply_address: str | None = None  # where a follow-up can reach this person (subclasses)
+    addresses: ReplyAddresses | None = None  # given by the input channel
 
     def __init__(self, timeout: float = 5.0) -> None:
-        self.timeout = timeout   # seconds per call (BOUSSOLE_CHANNEL_TIMEOUT)
+        self.timeout = timeout  # seconds per call (BOUSSOLE_CHANNEL_TIMEOUT)
         self.sent = 0
         self.failed = 0
 
@@ -298,14 +314,23 @@ class PlatformOutput(OutputChannel):
                     problem = "timeout"
                 except httpx.HTTPError as error:
                     problem = type(error).__name__
-                log.warning("channel %s: send attempt %d/%d failed (%s)",
-                            self.channel, attempt, ATTEMPTS, problem)
+                log.warning(
+                    "channel %s: send attempt %d/%d failed (%s)",
+                    self.channel,
+                    attempt,
+                    ATTEMPTS,
+                    problem,
+                )
                 if attempt < ATTEMPTS:
                     await asyncio.sleep(delay)
                     delay *= 2
         self.failed += 1
-        log.error("channel %s: message not delivered after %d attempts (%s)",
-                  self.channel, ATTEMPTS, problem)
+        log.error(
+            "channel %s: message not delivered after %d attempts (%s)",
+            self.channel,
+            ATTEMPTS,
+            problem,
+        )
         return None
 
     async def send_custom_json(self, recipient_id: str, json_message: dict, **kwargs) -> None:
@@ -316,8 +341,9 @@ class PlatformOutput(OutputChannel):
         reference = json_message.get(REQUEST) if isinstance(json_message, dict) else None
         if reference and self.reply_address and self.addresses is not None:
             try:
-                await asyncio.to_thread(self.addresses.record, str(reference), recipient_id,
-                                        self.reply_address)
+                await asyncio.to_thread(
+                    self.addresses.record, str(reference), recipient_id, self.reply_address
+                )
             except Exception:  # noqa: BLE001 - the conversation goes on; only e-mail is left
                 log.warning("channel %s: reply address not kept", self.channel, exc_info=True)
         return None

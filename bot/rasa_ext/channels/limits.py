@@ -8,6 +8,7 @@
   place, so one person cannot hold them all. A turn that finds no place within
   `TURN_WAIT_SECONDS` is refused (`Busy`) with a polite answer rather than left waiting.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,10 +21,14 @@ from contextlib import asynccontextmanager
 
 from bot import settings
 
-RATE_LIMITED = ("Vous m'envoyez beaucoup de messages très vite : je ne peux pas tous les suivre. "
-                "Attendez quelques secondes, puis renvoyez votre dernier message.")
-BUSY = ("Beaucoup de personnes m'écrivent en ce moment et je n'ai pas pu lire votre message. "
-        "Votre conversation est conservée : renvoyez-le dans quelques secondes.")
+RATE_LIMITED = (
+    "Vous m'envoyez beaucoup de messages très vite : je ne peux pas tous les suivre. "
+    "Attendez quelques secondes, puis renvoyez votre dernier message."
+)
+BUSY = (
+    "Beaucoup de personnes m'écrivent en ce moment et je n'ai pas pu lire votre message. "
+    "Votre conversation est conservée : renvoyez-le dans quelques secondes."
+)
 
 
 def french_number(n: int) -> str:
@@ -31,9 +36,11 @@ def french_number(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
 
-TOO_LONG = (f"Votre message est trop long ({french_number(settings.MAX_INPUT_CHARS)} "
-            "caractères au plus) : je ne l'ai pas lu. Pouvez-vous résumer votre projet en "
-            "quelques phrases ?")
+TOO_LONG = (
+    f"Votre message est trop long ({french_number(settings.MAX_INPUT_CHARS)} "
+    "caractères au plus) : je ne l'ai pas lu. Pouvez-vous résumer votre projet en "
+    "quelques phrases ?"
+)
 
 
 def too_long(text: object) -> bool:
@@ -46,8 +53,10 @@ def parse_rate(raw: str, variable: str) -> tuple[int, float]:
         limit, window = raw.split("/")
         return int(limit), float(window)
     except ValueError as exc:
-        raise ValueError(f"{variable} attendu sous la forme MESSAGES/SECONDES, par exemple "
-                         f"20/60 (reçu : {raw!r})") from exc
+        raise ValueError(
+            f"{variable} attendu sous la forme MESSAGES/SECONDES, par exemple "
+            f"20/60 (reçu : {raw!r})"
+        ) from exc
 
 
 class LocalLimiter:
@@ -82,8 +91,7 @@ class RedisLimiter:
     def __init__(self, redis_url: str, limit: int, window: float, kind: str = ""):
         import redis
 
-        self.client = redis.Redis.from_url(redis_url, socket_timeout=2,
-                                           socket_connect_timeout=2)
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self.limit, self.window = limit, window
         self.prefix = f"boussole:rate:{kind + ':' if kind else ''}"
 
@@ -118,8 +126,10 @@ class AddressOf:
             try:
                 self.networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
-                raise ValueError(f"BOUSSOLE_TRUSTED_PROXIES : « {entry} » n'est ni une adresse "
-                                 "ni un réseau IP (par exemple 127.0.0.1 ou 10.0.0.0/8)") from None
+                raise ValueError(
+                    f"BOUSSOLE_TRUSTED_PROXIES : « {entry} » n'est ni une adresse "
+                    "ni un réseau IP (par exemple 127.0.0.1 ou 10.0.0.0/8)"
+                ) from None
 
     @classmethod
     def from_setting(cls, raw: str) -> AddressOf:
@@ -166,7 +176,7 @@ async def _acquire(semaphore: asyncio.Semaphore, timeout: float) -> bool:
     if waiting.done():
         return waiting.result()
     waiting.cancel()
-    await asyncio.wait({waiting})        # the cancellation lands (or the permit came first)
+    await asyncio.wait({waiting})  # the cancellation lands (or the permit came first)
     return not waiting.cancelled() and waiting.exception() is None
 
 
@@ -183,7 +193,7 @@ class TurnGate:
             self._loop = loop
             self._all = asyncio.Semaphore(self.slots)
             self._heavy = asyncio.Semaphore(self.heavy_slots)
-            self._senders: dict[str, list] = {}   # sender -> [lock, turns holding or waiting]
+            self._senders: dict[str, list] = {}  # sender -> [lock, turns holding or waiting]
 
     @asynccontextmanager
     async def turn(self, sender: str, heavy: bool = False) -> AsyncIterator[None]:
@@ -192,7 +202,7 @@ class TurnGate:
         entry = self._senders.setdefault(sender, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
-            async with entry[0]:     # this conversation's previous turn first
+            async with entry[0]:  # this conversation's previous turn first
                 gates = [self._heavy, self._all] if heavy else [self._all]
                 held: list[asyncio.Semaphore] = []
                 try:
@@ -222,8 +232,9 @@ def turns() -> TurnGate:
     """The process's turn gate, shared by every channel."""
     global _gate
     if _gate is None:
-        _gate = TurnGate(settings.MAX_CONCURRENT_TURNS, settings.MAX_HEAVY_TURNS,
-                         settings.TURN_WAIT_SECONDS)
+        _gate = TurnGate(
+            settings.MAX_CONCURRENT_TURNS, settings.MAX_HEAVY_TURNS, settings.TURN_WAIT_SECONDS
+        )
     return _gate
 
 

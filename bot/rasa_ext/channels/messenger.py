@@ -4,6 +4,7 @@ Webhook: GET /webhooks/facebook/webhook answers Meta's verification challenge wh
 `hub.verify_token` matches FACEBOOK_VERIFY_TOKEN; POST carries messages signed with
 FACEBOOK_APP_SECRET. Answers go to the Send API with the page token (FACEBOOK_PAGE_TOKEN).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,8 @@ from bot.rasa_ext.channels.base import (
 from bot.rasa_ext.channels.render import numbered_choices, short_title, split_text
 
 TEXT_LIMIT = 2000
-QUICK_REPLIES = 13        # Send API maximum
-TITLE_LIMIT = 20          # quick reply title maximum
+QUICK_REPLIES = 13  # Send API maximum
+TITLE_LIMIT = 20  # quick reply title maximum
 GRAPH_VERSION = "v19.0"
 
 
@@ -36,14 +37,13 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header[len("sha256="):], expected)
+    return hmac.compare_digest(header[len("sha256=") :], expected)
 
 
 class MessengerOutput(PlatformOutput):
     channel = "facebook"
 
-    def __init__(self, page_token: str, api_url: str, psid: str,
-                 timeout: float = 5.0) -> None:
+    def __init__(self, page_token: str, api_url: str, psid: str, timeout: float = 5.0) -> None:
         super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/{GRAPH_VERSION}/me/messages"
         self.page_token = page_token
@@ -55,24 +55,36 @@ class MessengerOutput(PlatformOutput):
             message: dict[str, Any] = {"text": part}
             if quick_replies and i == len(parts) - 1:
                 message["quick_replies"] = quick_replies
-            await self.post(self.endpoint, params={"access_token": self.page_token},
-                            json={"recipient": {"id": self.psid}, "messaging_type": "RESPONSE",
-                                  "message": message})
+            await self.post(
+                self.endpoint,
+                params={"access_token": self.page_token},
+                json={
+                    "recipient": {"id": self.psid},
+                    "messaging_type": "RESPONSE",
+                    "message": message,
+                },
+            )
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(text)
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict], **kwargs: Any
+    ) -> None:
         buttons = buttons[:QUICK_REPLIES]
         titles = [b.get("title", "") for b in buttons]
         if any(len(t) > TITLE_LIMIT for t in titles):
             # Titles would be cut mid-word: list them in the text, numbers as quick replies.
             text = numbered_choices(text, buttons)
             titles = [str(i) for i in range(1, len(buttons) + 1)]
-        replies = [{"content_type": "text", "title": short_title(t, TITLE_LIMIT),
-                    "payload": b.get("payload") or t}
-                   for t, b in zip(titles, buttons, strict=False)]
+        replies = [
+            {
+                "content_type": "text",
+                "title": short_title(t, TITLE_LIMIT),
+                "payload": b.get("payload") or t,
+            }
+            for t, b in zip(titles, buttons, strict=False)
+        ]
         await self._send(text, replies)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -92,8 +104,9 @@ class MessengerInput(PlatformInput):
 
         @hook.route("/webhook", methods=["GET"])
         async def verify_webhook(request: Request):
-            if request.args.get("hub.mode") == "subscribe" and \
-                    same_secret(request.args.get("hub.verify_token"), verify):
+            if request.args.get("hub.mode") == "subscribe" and same_secret(
+                request.args.get("hub.verify_token"), verify
+            ):
                 return response.text(request.args.get("hub.challenge", ""))
             return forbidden("facebook", "wrong verify token", request)
 
@@ -110,9 +123,9 @@ class MessengerInput(PlatformInput):
                     await self._handle(request, event, page_token, api_url, on_new_message)
             return response.text("success")
 
-
-    async def _handle(self, request, event: dict, page_token: str, api_url: str,
-                      on_new_message) -> None:
+    async def _handle(
+        self, request, event: dict, page_token: str, api_url: str, on_new_message
+    ) -> None:
         psid = (event.get("sender") or {}).get("id")
         message = event.get("message") or {}
         if not psid or message.get("is_echo"):
@@ -129,5 +142,6 @@ class MessengerInput(PlatformInput):
         else:
             return  # delivery and read receipts
         output = MessengerOutput(page_token, api_url, psid, self.timeout)
-        await self.handle(on_new_message,
-                          UserMessage(text, output, sender, input_channel=self.name()))
+        await self.handle(
+            on_new_message, UserMessage(text, output, sender, input_channel=self.name())
+        )

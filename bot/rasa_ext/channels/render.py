@@ -2,14 +2,25 @@
 
 Pure functions, shared by the channels and testable without a server.
 """
+
 from __future__ import annotations
 
 import re
 
 from bot.orientation.text import fold_accents
 
-NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
-                "sept": 7, "huit": 8, "neuf": 9}
+NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+}
 
 
 def split_text(text: str, limit: int) -> list[str]:

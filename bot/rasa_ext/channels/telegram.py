@@ -4,6 +4,7 @@ Webhook: POST /webhooks/telegram/webhook/<TELEGRAM_WEBHOOK_SECRET>, registered w
 `setWebhook(url=..., secret_token=<same secret>)` so Telegram also sends the
 `X-Telegram-Bot-Api-Secret-Token` header; a wrong path or header gets 403 and a log line.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class TelegramOutput(PlatformOutput):
     channel = "telegram"
 
-    def __init__(self, token: str, api_url: str, chat_id: int | str,
-                 timeout: float = 5.0) -> None:
+    def __init__(self, token: str, api_url: str, chat_id: int | str, timeout: float = 5.0) -> None:
         super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
         self.chat_id = chat_id
@@ -39,8 +39,11 @@ class TelegramOutput(PlatformOutput):
     async def _send(self, text: str, reply_markup: dict | None = None) -> None:
         parts = split_text(text, TEXT_LIMIT) or [""]
         for i, part in enumerate(parts):
-            body: dict[str, Any] = {"chat_id": self.chat_id, "text": part,
-                                    "disable_web_page_preview": True}
+            body: dict[str, Any] = {
+                "chat_id": self.chat_id,
+                "text": part,
+                "disable_web_page_preview": True,
+            }
             if reply_markup and i == len(parts) - 1:
                 body["reply_markup"] = reply_markup
             await self.post(self.endpoint, json=body)
@@ -48,11 +51,13 @@ class TelegramOutput(PlatformOutput):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(text)
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict], **kwargs: Any
+    ) -> None:
         keyboard = [[{"text": b.get("title", "")}] for b in buttons]
-        await self._send(text, {"keyboard": keyboard, "one_time_keyboard": True,
-                                "resize_keyboard": True})
+        await self._send(
+            text, {"keyboard": keyboard, "one_time_keyboard": True, "resize_keyboard": True}
+        )
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send(image)
@@ -95,7 +100,10 @@ class TelegramInput(PlatformInput):
             output = TelegramOutput(token, api_url, chat["id"], self.timeout)
             output.addresses = self.addresses
             language = (message.get("from") or {}).get("language_code")
-            await self.handle(on_new_message, UserMessage(
-                text, output, sender, input_channel=self.name(), metadata={"language": language}))
+            await self.handle(
+                on_new_message,
+                UserMessage(
+                    text, output, sender, input_channel=self.name(), metadata={"language": language}
+                ),
+            )
             return response.text("ok")
-

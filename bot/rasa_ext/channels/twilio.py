@@ -5,6 +5,7 @@ Webhook: POST /webhooks/twilio/webhook, form-encoded, signed by Twilio in `X-Twi
 calls must be given in TWILIO_WEBHOOK_URL when a proxy sits in front (it is part of what is
 signed). WhatsApp messages arrive with `whatsapp:` addresses and are answered the same way.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,7 @@ from bot.rasa_ext.channels.base import (
 )
 from bot.rasa_ext.channels.render import numbered_choices, split_text
 
-TEXT_LIMIT = 1600           # Twilio's maximum body for SMS and WhatsApp
+TEXT_LIMIT = 1600  # Twilio's maximum body for SMS and WhatsApp
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -39,8 +40,15 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
 class TwilioOutput(PlatformOutput):
     channel = "twilio"
 
-    def __init__(self, account_sid: str, auth_token: str, api_url: str,
-                 sender: str, recipient: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_url: str,
+        sender: str,
+        recipient: str,
+        timeout: float = 5.0,
+    ) -> None:
         super().__init__(timeout)
         self.endpoint = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.auth = (account_sid, auth_token)
@@ -49,11 +57,15 @@ class TwilioOutput(PlatformOutput):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, TEXT_LIMIT):
-            await self.post(self.endpoint, auth=self.auth,
-                            data={"From": self.sender, "To": self.recipient, "Body": part})
+            await self.post(
+                self.endpoint,
+                auth=self.auth,
+                data={"From": self.sender, "To": self.recipient, "Body": part},
+            )
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict], **kwargs: Any
+    ) -> None:
         await self.send_text_message(recipient_id, numbered_choices(text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -88,8 +100,14 @@ class TwilioInput(PlatformInput):
             text = await as_payload(request, sender, params.get("Body") or "")
             output = TwilioOutput(sid, token, api_url, our_number, address, self.timeout)
             output.addresses = self.addresses
-            await self.handle(on_new_message, UserMessage(
-                text, output, sender, input_channel=self.name(),
-                metadata={"whatsapp": address.startswith("whatsapp:")}))
+            await self.handle(
+                on_new_message,
+                UserMessage(
+                    text,
+                    output,
+                    sender,
+                    input_channel=self.name(),
+                    metadata={"whatsapp": address.startswith("whatsapp:")},
+                ),
+            )
             return response.text(EMPTY_TWIML, content_type="text/xml")
-

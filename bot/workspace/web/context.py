@@ -3,6 +3,7 @@
 throttle, the trusted proxies, and the checks each advisor route starts with (who is signed in,
 which leads they may see, a form's CSRF token) — so that each route module holds only what the
 person does there."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,24 +34,34 @@ class Context:
     settings: Settings
     repository: LeadRepository
     advisors: Advisors
-    proxies: list                   # networks whose X-Forwarded-For is believed
-    rasa_url: str                   # the assistant the widget's /chat proxy talks to
-    tracker_url: str                # Rasa's tracker store: transcripts, figures, erasure
+    proxies: list  # networks whose X-Forwarded-For is believed
+    rasa_url: str  # the assistant the widget's /chat proxy talks to
+    tracker_url: str  # Rasa's tracker store: transcripts, figures, erasure
     throttle: Throttle = field(default_factory=Throttle)
 
     @classmethod
     def build(cls, settings: Settings, repository: LeadRepository) -> Context:
         """Raises ValueError on a mistyped trusted proxy: the app does not start."""
-        return cls(settings, repository, Advisors(repository),
-                   trusted_proxies(settings.trusted_proxies), settings.rasa_url.rstrip("/"),
-                   settings.trackers_url)
+        return cls(
+            settings,
+            repository,
+            Advisors(repository),
+            trusted_proxies(settings.trusted_proxies),
+            settings.rasa_url.rstrip("/"),
+            settings.trackers_url,
+        )
 
-    def render(self, request: Request, name: str, status_code: int = 200,
-               **context) -> Response:
+    def render(self, request: Request, name: str, status_code: int = 200, **context) -> Response:
         """A page of the workspace, with what every template reads (account, CSRF token…)."""
-        context.update(request=request, csrf=csrf_token(request.session), base=BASE,
-                       account=self.current(request), catalogue=get_catalogue(), phases=PHASES,
-                       status_labels=statuses.LABELS)
+        context.update(
+            request=request,
+            csrf=csrf_token(request.session),
+            base=BASE,
+            account=self.current(request),
+            catalogue=get_catalogue(),
+            phases=PHASES,
+            status_labels=statuses.LABELS,
+        )
         return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
 
     def current(self, request: Request) -> Account | None:
@@ -75,9 +86,11 @@ class Context:
         from sqlalchemy.orm import selectinload
 
         with self.repository.sessions() as session:
-            lead = session.scalar(visible(select(Lead), organisation_of(account))
-                                  .options(selectinload(Lead.history))
-                                  .where(Lead.reference == reference))
+            lead = session.scalar(
+                visible(select(Lead), organisation_of(account))
+                .options(selectinload(Lead.history))
+                .where(Lead.reference == reference)
+            )
         if lead is None:  # absent or another organisation's: the same answer
             raise HTTPException(404, "Demande introuvable.")
         return lead

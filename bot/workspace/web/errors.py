@@ -1,6 +1,7 @@
 """The web app's error pages: a refusal (404, 403, 400…) as a French page of the workspace, a
 redirection raised by a check (the login page) as a redirection, and an unexpected error as a
 French page that tells nothing of its cause, with the security headers all the same."""
+
 from __future__ import annotations
 
 import logging
@@ -24,10 +25,17 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """A French page, with the security headers, rather than "Internal Server Error"."""
     log.exception("error on %s", request.url.path)
-    response = TEMPLATES.TemplateResponse(request, "error.html", {
-        "request": request, "base": BASE, "account": None,
-        "detail": "Une erreur est survenue de notre côté. Réessayez dans un instant."},
-        status_code=500)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "request": request,
+            "base": BASE,
+            "account": None,
+            "detail": "Une erreur est survenue de notre côté. Réessayez dans un instant.",
+        },
+        status_code=500,
+    )
     response.headers.update({k.decode(): v.decode() for k, v in SECURITY_HEADERS})
     return response
 

@@ -1,5 +1,6 @@
 """Session secret, CSRF tokens, the client's address behind trusted proxies, a per-address
 login throttle, and the security headers of every response."""
+
 from __future__ import annotations
 
 import hmac
@@ -35,8 +36,9 @@ def csrf_ok(session: dict, submitted: object) -> bool:
     expected = session.get("csrf")
     if not (isinstance(expected, str) and expected and isinstance(submitted, str)):
         return False
-    return hmac.compare_digest(expected.encode("utf-8", "replace"),
-                               submitted.encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        expected.encode("utf-8", "replace"), submitted.encode("utf-8", "replace")
+    )
 
 
 def trusted_proxies(value: str) -> list:
@@ -49,9 +51,10 @@ def trusted_proxies(value: str) -> list:
             try:
                 networks.append(ipaddress.ip_network(item.strip(), strict=False))
             except ValueError:
-                raise ValueError(f"BOUSSOLE_TRUSTED_PROXIES : « {item.strip()} » n'est ni une "
-                                 "adresse ni un réseau IP (exemple : 127.0.0.1, 10.0.0.0/24)"
-                                 ) from None
+                raise ValueError(
+                    f"BOUSSOLE_TRUSTED_PROXIES : « {item.strip()} » n'est ni une "
+                    "adresse ni un réseau IP (exemple : 127.0.0.1, 10.0.0.0/24)"
+                ) from None
     return networks
 
 
@@ -97,8 +100,9 @@ class Throttle:
         now = time.monotonic()
         with self._lock:
             if len(self._hits) > 10_000:  # many addresses behind a proxy: forget the stale ones
-                for stale in [k for k, h in self._hits.items()
-                              if not h or now - h[-1] > self.window]:
+                for stale in [
+                    k for k, h in self._hits.items() if not h or now - h[-1] > self.window
+                ]:
                     del self._hits[stale]
             hits = self._hits[key]
             while hits and now - hits[0] > self.window:
@@ -113,7 +117,8 @@ class Throttle:
 # constructed style sheet); nothing may frame the pages.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),
@@ -135,8 +140,11 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                message = dict(message, headers=list(message.get("headers", [])) + [
-                    header for header in SECURITY_HEADERS if header[0] not in names])
+                message = dict(
+                    message,
+                    headers=list(message.get("headers", []))
+                    + [header for header in SECURITY_HEADERS if header[0] not in names],
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -31,18 +32,21 @@ def upgrade() -> None:
     # (ESS-2026-0042) would be handed to the next person: AUTOINCREMENT forbids that.
     # PostgreSQL sequences never go back; nothing to do there.
     if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("leads", recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": True}):
+        with op.batch_alter_table(
+            "leads", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
             pass
     # Logout, password change and disabling end every session: the cookie carries the version.
     with op.batch_alter_table("advisors") as batch_op:
-        batch_op.add_column(sa.Column("session_version", sa.Integer(), nullable=False,
-                                      server_default="0"))
+        batch_op.add_column(
+            sa.Column("session_version", sa.Integer(), nullable=False, server_default="0")
+        )
     # The organisation a misunderstood message's conversation was routed to (who may read it).
     with op.batch_alter_table("misunderstood_messages") as batch_op:
         batch_op.add_column(sa.Column("organisation_id", sa.String(length=64), nullable=True))
-        batch_op.create_index("ix_misunderstood_messages_organisation_id", ["organisation_id"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_misunderstood_messages_organisation_id", ["organisation_id"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -3,6 +3,7 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,14 +20,16 @@ LEADS = {"table_kwargs": {"sqlite_autoincrement": True}}
 def upgrade() -> None:
     with op.batch_alter_table("leads", **LEADS) as batch_op:
         batch_op.add_column(sa.Column("reply_address", sa.String(length=128), nullable=True))
-        batch_op.add_column(sa.Column("contact_withdrawn_at", sa.DateTime(timezone=True),
-                                      nullable=True))
+        batch_op.add_column(
+            sa.Column("contact_withdrawn_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("previous_lead_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_leads_flagged_at", ["flagged_at"], unique=False)
         batch_op.create_index("ix_leads_previous_lead_id", ["previous_lead_id"], unique=False)
-        batch_op.create_foreign_key("fk_leads_previous_lead_id", "leads", ["previous_lead_id"],
-                                    ["id"], ondelete="SET NULL")
+        batch_op.create_foreign_key(
+            "fk_leads_previous_lead_id", "leads", ["previous_lead_id"], ["id"], ondelete="SET NULL"
+        )
     op.create_table(
         "followups",
         sa.Column("id", sa.Integer(), nullable=False),

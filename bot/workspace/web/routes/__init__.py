@@ -6,6 +6,7 @@ public again: the satisfaction survey (`satisfaction`) and the statistics (`stat
 Every /conseil route starts with `Context.require`, every lead route with `Context.lead_for`,
 every form with `form_with_csrf` (bot.workspace.web.context); the survey's forms carry a
 signed field instead (no session there, see `satisfaction`)."""
+
 from __future__ import annotations
 
 from bot.workspace.web.routes import (
@@ -21,6 +22,15 @@ from bot.workspace.web.routes import (
     statistics,
 )
 
-ROUTES = (public.ROUTES + chat.ROUTES + auth.ROUTES + inbox.ROUTES + leads.ROUTES
-          + figures.ROUTES + misunderstood.ROUTES + satisfaction.ROUTES + quality.ROUTES
-          + statistics.ROUTES)
+ROUTES = (
+    public.ROUTES
+    + chat.ROUTES
+    + auth.ROUTES
+    + inbox.ROUTES
+    + leads.ROUTES
+    + figures.ROUTES
+    + misunderstood.ROUTES
+    + satisfaction.ROUTES
+    + quality.ROUTES
+    + statistics.ROUTES
+)

@@ -1,5 +1,6 @@
 """An advisor signs in (CSRF-checked, throttled per address) and out (every session of the
 account ends, not only this cookie)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -16,15 +17,21 @@ async def login(request: Request) -> Response:
         return context.render(request, "login.html")
     form = await form_with_csrf(request)
     if not context.throttle.allow(client_address(request.scope, context.proxies)):
-        return context.render(request, "login.html", 429,
-                              error="Trop de tentatives. Réessayez dans quelques minutes.")
-    account = context.advisors.authenticate(str(form.get("email", "")),
-                                            str(form.get("password", "")))
+        return context.render(
+            request, "login.html", 429, error="Trop de tentatives. Réessayez dans quelques minutes."
+        )
+    account = context.advisors.authenticate(
+        str(form.get("email", "")), str(form.get("password", ""))
+    )
     if account is None:
-        return context.render(request, "login.html", 401,
-                              email=str(form.get("email", ""))[:254],
-                              error="Adresse e-mail ou mot de passe incorrect (ou compte "
-                                    "temporairement bloqué après trop d'essais).")
+        return context.render(
+            request,
+            "login.html",
+            401,
+            email=str(form.get("email", ""))[:254],
+            error="Adresse e-mail ou mot de passe incorrect (ou compte "
+            "temporairement bloqué après trop d'essais).",
+        )
     request.session.clear()
     request.session["advisor_id"] = account.id
     request.session["version"] = account.session_version

@@ -1,6 +1,7 @@
 """The figures page: conversations, leads and outcomes of the advisor's organisation (all of
 them for admins), with the weekly chart; orientation quality as advisors judged it, the
 persons' satisfaction, the offers nobody covers and the delays to taking in charge and closing."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -18,11 +19,15 @@ async def figures_page(request: Request) -> Response:
     organisation = organisation_of(account)
     data = compute(context.repository, organisation, context.tracker_url)
     return context.render(
-        request, "figures.html", figures=data, chart=weekly_chart_svg(data),
+        request,
+        "figures.html",
+        figures=data,
+        chart=weekly_chart_svg(data),
         quality=quality.orientation_quality(context.repository, organisation),
         uncovered=delays.uncovered_offers(context.repository, organisation),
         delays=delays.delays_by_organisation(context.repository, organisation),
-        duration=delays.duration)
+        duration=delays.duration,
+    )
 
 
 ROUTES = [Route(f"{BASE}/chiffres", figures_page)]

@@ -1,5 +1,6 @@
 """An advisor's inbox: the leads of their organisation (all of them for admins), searched and
 filtered from the query string, on pages or as one CSV file."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -28,8 +29,9 @@ async def inbox(request: Request) -> Response:
     filters = filters_of(request)
     page = search(context.repository, filters, organisation_of(account))
     query = {k: v for k, v in vars(filters).items() if v and k != "page"}
-    return context.render(request, "inbox.html", filters=filters, page=page,
-                          query=urlencode(query), closed=CLOSED)
+    return context.render(
+        request, "inbox.html", filters=filters, page=page, query=urlencode(query), closed=CLOSED
+    )
 
 
 async def export_csv(request: Request) -> Response:
@@ -37,8 +39,11 @@ async def export_csv(request: Request) -> Response:
     account = context.require(request)
     filters = filters_of(request)
     page = search(context.repository, filters, organisation_of(account), paged=False)
-    return Response(to_csv(page.leads).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="demandes.csv"'})
+    return Response(
+        to_csv(page.leads).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="demandes.csv"'},
+    )
 
 
 ROUTES = [

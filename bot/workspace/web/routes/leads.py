@@ -1,6 +1,7 @@
 """One lead, as an advisor of its organisation works on it: its page (contact details, history,
 notes, transcript, the person's satisfaction answer, the verdict on its orientation, the next
 step of the path), a change of status, a note, an assignment to a colleague, an erasure."""
+
 from __future__ import annotations
 
 import logging
@@ -31,14 +32,21 @@ async def lead_page(request: Request) -> Response:
     account = context.require(request)
     lead = context.lead_for(account, request.path_params["reference"])
     return context.render(
-        request, "lead.html", lead=lead, notes=context.repository.notes(lead.reference),
+        request,
+        "lead.html",
+        lead=lead,
+        notes=context.repository.notes(lead.reference),
         lines=transcript(lead.conversation_id, context.tracker_url),
         targets=sorted(statuses.TRANSITIONS.get(lead.status, ())),
-        colleagues=[a for a in context.advisors.list() if a.active and (
-            a.organisation_id == lead.organisation_id)],
+        colleagues=[
+            a
+            for a in context.advisors.list()
+            if a.active and (a.organisation_id == lead.organisation_id)
+        ],
         quality=context.repository.quality(lead.reference),
         next_offer=suggestion(lead, context.repository.catalogue),
-        message=request.query_params.get("ok", "")[:100])
+        message=request.query_params.get("ok", "")[:100],
+    )
 
 
 async def change_status(request: Request) -> Response:
@@ -47,9 +55,12 @@ async def change_status(request: Request) -> Response:
     lead = context.lead_for(account, request.path_params["reference"])
     form = await form_with_csrf(request)
     try:
-        context.repository.change_status(lead.reference, str(form.get("status", "")),
-                                         account.email,
-                                         str(form.get("comment", ""))[:2000] or None)
+        context.repository.change_status(
+            lead.reference,
+            str(form.get("status", "")),
+            account.email,
+            str(form.get("comment", ""))[:2000] or None,
+        )
     except statuses.TransitionError as exc:
         raise HTTPException(400, str(exc)) from None
     return back_to(lead.reference, "statut")
@@ -76,8 +87,11 @@ async def assign(request: Request) -> Response:
     if value and (target is None or target.organisation_id != lead.organisation_id):
         raise HTTPException(400, "Ce compte n'appartient pas à l'organisation de la demande.")
     if target is not None and not target.active:
-        raise HTTPException(400, "Ce compte est désactivé : attribuez la demande à une "
-                                 "personne dont le compte est actif.")
+        raise HTTPException(
+            400,
+            "Ce compte est désactivé : attribuez la demande à une "
+            "personne dont le compte est actif.",
+        )
     context.repository.assign(lead.reference, target.id if target else None, account.email)
     return back_to(lead.reference, "attribution")
 
@@ -90,8 +104,8 @@ async def erase(request: Request) -> Response:
     if form.get("confirm") != "oui":
         raise HTTPException(400, "Cochez la case de confirmation pour effacer la demande.")
     context.repository.erase_lead(
-        lead.reference, lambda conversation: erase_tracker_events(conversation,
-                                                                  context.tracker_url))
+        lead.reference, lambda conversation: erase_tracker_events(conversation, context.tracker_url)
+    )
     log.info("lead erased by advisor %s", account.id)
     return RedirectResponse(f"{BASE}/?efface=1", status_code=303)
 

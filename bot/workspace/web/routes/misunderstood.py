@@ -1,6 +1,7 @@
 """Messages the assistant did not understand, as advisors review them: the list of their
 organisation's, a decision on one (label it with an intent, or dismiss it), and the labelled
 ones exported as Rasa NLU training data."""
+
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
@@ -15,9 +16,12 @@ from bot.workspace.web.context import BASE, context_of, form_with_csrf, organisa
 async def misunderstood(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
-    return context.render(request, "misunderstood.html",
-                          messages=review.pending(context.repository, organisation_of(account)),
-                          intents=review.labelable_intents())
+    return context.render(
+        request,
+        "misunderstood.html",
+        messages=review.pending(context.repository, organisation_of(account)),
+        intents=review.labelable_intents(),
+    )
 
 
 async def decide(request: Request) -> Response:
@@ -26,11 +30,16 @@ async def decide(request: Request) -> Response:
     form = await form_with_csrf(request)
     intent = str(form.get("intent", "")) if form.get("action") == "label" else None
     try:
-        review.decide(context.repository, int(request.path_params["message_id"]), intent or None,
-                      organisation_of(account))
+        review.decide(
+            context.repository,
+            int(request.path_params["message_id"]),
+            intent or None,
+            organisation_of(account),
+        )
     except KeyError:  # absent or another organisation's: the same answer
-        raise HTTPException(404, "Message introuvable (déjà effacé, ou suivi par une "
-                                 "autre organisation).") from None
+        raise HTTPException(
+            404, "Message introuvable (déjà effacé, ou suivi par une autre organisation)."
+        ) from None
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     return RedirectResponse(f"{BASE}/incompris", status_code=303)
@@ -40,8 +49,11 @@ async def export_yaml(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
     body = review.as_nlu_yaml(context.repository, organisation_of(account))
-    return Response(body.encode("utf-8"), media_type="application/x-yaml; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="incompris.yml"'})
+    return Response(
+        body.encode("utf-8"),
+        media_type="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="incompris.yml"'},
+    )
 
 
 ROUTES = [

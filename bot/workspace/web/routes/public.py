@@ -1,5 +1,6 @@
 """What anyone may open without an account: the demo page with the widget, the public offer
 pages (the links sent on messaging apps), the widget's script and style sheets, the health check."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,27 +40,40 @@ async def offers_page(request: Request) -> Response:
     catalogue = get_catalogue()
     offer_id = request.path_params.get("offer_id")
     if offer_id is None:
-        return TEMPLATES.TemplateResponse(request, "offer.html", {
-            "offer": None, "catalogue": catalogue, "phases": PHASES})
+        return TEMPLATES.TemplateResponse(
+            request, "offer.html", {"offer": None, "catalogue": catalogue, "phases": PHASES}
+        )
     if offer_id not in catalogue:
         raise HTTPException(404, "Cet accompagnement n’existe pas ou plus.")
     offer = catalogue[offer_id]
-    return TEMPLATES.TemplateResponse(request, "offer.html", {
-        "offer": offer, "path": path_line(offer),
-        "organisation": catalogue.organisations[offer.organisation]})
+    return TEMPLATES.TemplateResponse(
+        request,
+        "offer.html",
+        {
+            "offer": offer,
+            "path": path_line(offer),
+            "organisation": catalogue.organisations[offer.organisation],
+        },
+    )
 
 
 async def widget(request: Request) -> Response:
-    return WholeFile(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
-                     headers={"Cache-Control": "public, max-age=300"})
+    return WholeFile(
+        STATIC / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 async def stylesheet(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in STYLESHEETS:
         raise HTTPException(404, "Cette page n’existe pas.")
-    return WholeFile(STATIC / name, media_type="text/css; charset=utf-8",
-                     headers={"Cache-Control": "public, max-age=300"})
+    return WholeFile(
+        STATIC / name,
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 async def health(request: Request) -> Response:

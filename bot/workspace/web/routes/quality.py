@@ -3,6 +3,7 @@ right one was another offer of the catalogue (with why); the lead for the next s
 path, created on the person's behalf; and the corrected first messages, exported as Rasa NLU
 training data next to the misunderstood messages. Same checks as every lead route: signed in,
 the lead's organisation (admins: all), CSRF on every POST."""
+
 from __future__ import annotations
 
 from starlette.background import BackgroundTask
@@ -29,16 +30,20 @@ async def review(request: Request) -> Response:
     reason = str(form.get("reason", "")).replace("\x00", "").strip()[:MAX_REASON] or None
     if verdict == "bonne":
         if lead.offer_id not in context.repository.catalogue:
-            raise HTTPException(400, "Cette demande n'a pas d'offre à confirmer : indiquez "
-                                     "la bonne orientation.")
+            raise HTTPException(
+                400, "Cette demande n'a pas d'offre à confirmer : indiquez la bonne orientation."
+            )
         right = lead.offer_id
     elif verdict == "corrigee":
         right = str(form.get("right_offer", ""))
         if right not in context.repository.catalogue:
             raise HTTPException(400, "Choisissez la bonne orientation dans la liste des offres.")
         if right != lead.offer_id and reason is None:
-            raise HTTPException(400, "Dites en une phrase pourquoi l'autre offre était la "
-                                     "bonne : c'est ce qui permet d'améliorer l'assistant.")
+            raise HTTPException(
+                400,
+                "Dites en une phrase pourquoi l'autre offre était la "
+                "bonne : c'est ce qui permet d'améliorer l'assistant.",
+            )
     else:
         raise HTTPException(400, "Indiquez si l'orientation était la bonne ou corrigez-la.")
     context.repository.review_orientation(lead.reference, account.email, right, reason)
@@ -52,24 +57,31 @@ async def next_step(request: Request) -> Response:
     await form_with_csrf(request)
     offer = suggestion(lead, context.repository.catalogue)
     if offer is None:
-        raise HTTPException(400, "Pas d'étape suivante à proposer : la demande doit être close "
-                                 "avec « Aide proposée » sur une offre du parcours.")
+        raise HTTPException(
+            400,
+            "Pas d'étape suivante à proposer : la demande doit être close "
+            "avec « Aide proposée » sur une offre du parcours.",
+        )
     reference, created = context.repository.create_next_step(lead.reference, offer.id)
     response = back_to(lead.reference, "etape")
     if created:
-        response.background = BackgroundTask(notify_new_lead, context.repository, reference,
-                                             context.settings.smtp)
+        response.background = BackgroundTask(
+            notify_new_lead, context.repository, reference, context.settings.smtp
+        )
     return response
 
 
 async def export_corrections(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
-    body = quality.corrections_as_nlu_yaml(context.repository, organisation_of(account),
-                                           context.tracker_url)
-    return Response(body.encode("utf-8"), media_type="application/x-yaml; charset=utf-8",
-                    headers={"Content-Disposition":
-                             'attachment; filename="orientations-corrigees.yml"'})
+    body = quality.corrections_as_nlu_yaml(
+        context.repository, organisation_of(account), context.tracker_url
+    )
+    return Response(
+        body.encode("utf-8"),
+        media_type="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="orientations-corrigees.yml"'},
+    )
 
 
 ROUTES = [

@@ -9,6 +9,7 @@ browser. Instead each form carries a signed, expiring field bound to this very t
 proof: only this site can make it, and only for this link), and a POST whose Origin is another
 site is refused. Errors are pages of their own (no session either), in French, with a 4xx status.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,17 +38,29 @@ HELPFUL = {"oui": True, "non": False, "pas_encore": None}
 # (same-origin) already keeps it from other sites.
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 ERRORS = {
-    "invalid": (404, "Ce lien n’est pas valide",
-                "Ce lien de questionnaire n’est pas reconnu : il a peut-être été mal copié. "
-                "Ouvrez le lien reçu dans son intégralité."),
-    "expired": (410, "Ce lien a expiré",
-                "Le questionnaire n’est plus ouvert pour cette demande. Merci d’avoir pris "
-                "le temps de cliquer !"),
-    "erased": (410, "Cette demande n’existe plus",
-               "Les données de cette demande ont été effacées : il n’y a plus rien à évaluer."),
-    "form": (403, "Le formulaire a expiré",
-             "Le formulaire est resté ouvert trop longtemps ou ne vient pas de notre site. "
-             "Rouvrez le lien reçu, puis répondez à nouveau."),
+    "invalid": (
+        404,
+        "Ce lien n’est pas valide",
+        "Ce lien de questionnaire n’est pas reconnu : il a peut-être été mal copié. "
+        "Ouvrez le lien reçu dans son intégralité.",
+    ),
+    "expired": (
+        410,
+        "Ce lien a expiré",
+        "Le questionnaire n’est plus ouvert pour cette demande. Merci d’avoir pris "
+        "le temps de cliquer !",
+    ),
+    "erased": (
+        410,
+        "Cette demande n’existe plus",
+        "Les données de cette demande ont été effacées : il n’y a plus rien à évaluer.",
+    ),
+    "form": (
+        403,
+        "Le formulaire a expiré",
+        "Le formulaire est resté ouvert trop longtemps ou ne vient pas de notre site. "
+        "Rouvrez le lien reçu, puis répondez à nouveau.",
+    ),
 }
 
 
@@ -57,8 +70,7 @@ def _digest(token: str) -> str:
 
 def _signer(request: Request) -> URLSafeTimedSerializer:
     settings = context_of(request).settings
-    return URLSafeTimedSerializer(secret_key(settings.secret_key, settings.var_dir),
-                                  salt=FORM_SALT)
+    return URLSafeTimedSerializer(secret_key(settings.secret_key, settings.var_dir), salt=FORM_SALT)
 
 
 def form_field(request: Request, token: str) -> str:
@@ -83,8 +95,9 @@ def same_site(request: Request) -> bool:
 
 def page(request: Request, status: int = 200, **values) -> Response:
     values.setdefault("lead", None)
-    return TEMPLATES.TemplateResponse(request, "satisfaction.html", values, status_code=status,
-                                      headers=HEADERS)
+    return TEMPLATES.TemplateResponse(
+        request, "satisfaction.html", values, status_code=status, headers=HEADERS
+    )
 
 
 def error_page(request: Request, reason: str, lead: Lead | None = None) -> Response:
@@ -110,10 +123,18 @@ def _show(request: Request, lead: Lead, state: str, status: int = 200, **values)
     context = context_of(request)
     token = request.path_params["token"]
     quality = context.repository.quality(lead.reference)
-    return page(request, status, state=state, lead=lead, token=token,
-                form=form_field(request, token), tu=(lead.facts or {}).get("register") == "tu",
-                next_offer=suggestion(lead, context.repository.catalogue),
-                next_steps=quality.next_steps, **values)
+    return page(
+        request,
+        status,
+        state=state,
+        lead=lead,
+        token=token,
+        form=form_field(request, token),
+        tu=(lead.facts or {}).get("register") == "tu",
+        next_offer=suggestion(lead, context.repository.catalogue),
+        next_steps=quality.next_steps,
+        **values,
+    )
 
 
 async def survey(request: Request) -> Response:
@@ -130,15 +151,17 @@ async def answer(request: Request) -> Response:
     if problem:
         return error_page(request, problem)
     form = await request.form()
-    if not same_site(request) or not form_field_ok(request, request.path_params["token"],
-                                                   form.get("form")):
+    if not same_site(request) or not form_field_ok(
+        request, request.path_params["token"], form.get("form")
+    ):
         return error_page(request, "form")
     contacted, helpful = str(form.get("contacted", "")), str(form.get("helpful", ""))
     comment = str(form.get("comment", "")).replace("\x00", "").strip()[:MAX_COMMENT] or None
     if contacted not in CONTACTED or helpful not in HELPFUL:
         return _show(request, lead, "form", 400, missing=True, comment=comment or "")
     recorded = context_of(request).repository.record_satisfaction(
-        lead.reference, CONTACTED[contacted], HELPFUL[helpful], comment)
+        lead.reference, CONTACTED[contacted], HELPFUL[helpful], comment
+    )
     return _show(request, lead, "thanks") if recorded else _show(request, lead, "answered", 409)
 
 
@@ -148,8 +171,9 @@ async def next_step(request: Request) -> Response:
     if problem:
         return error_page(request, problem)
     form = await request.form()
-    if not same_site(request) or not form_field_ok(request, request.path_params["token"],
-                                                   form.get("form")):
+    if not same_site(request) or not form_field_ok(
+        request, request.path_params["token"], form.get("form")
+    ):
         return error_page(request, "form")
     context = context_of(request)
     offer = suggestion(lead, context.repository.catalogue)
@@ -158,8 +182,9 @@ async def next_step(request: Request) -> Response:
     reference, created = context.repository.create_next_step(lead.reference, offer.id)
     response = _show(request, lead, "next_done", new_reference=reference)
     if created:  # the organisation's advisors are told, once the person has their answer
-        response.background = BackgroundTask(notify_new_lead, context.repository, reference,
-                                             context.settings.smtp)
+        response.background = BackgroundTask(
+            notify_new_lead, context.repository, reference, context.settings.smtp
+        )
     return response
 
 

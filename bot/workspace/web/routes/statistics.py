@@ -4,6 +4,7 @@ tables, small cells hidden (bot.workspace.public_stats). Query parameters are ig
 Anyone may open it, and computing it reads every conversation event: it is computed at most
 once per CACHE_SECONDS per process (in a worker thread), so that a flood of requests costs no
 more than one computation."""
+
 from __future__ import annotations
 
 import threading
@@ -34,11 +35,21 @@ def page_values(request: Request) -> dict:
         stats = compute_public(context.repository, context.tracker_url)
         labels = [month_label(m) for m in stats.months]
         chart = bar_chart_svg(
-            labels, stats.series, "Conversations, orientations et demandes de rappel par mois",
+            labels,
+            stats.series,
+            "Conversations, orientations et demandes de rappel par mois",
             "Diagramme en barres ; les mêmes chiffres sont dans le tableau qui suit. Les mois "
-            "de moins de 5 personnes sont marqués « < 5 ».")
-        values = {"stats": stats, "labels": labels, "chart": chart, "axes": AXES,
-                  "hidden": HIDDEN, "small": SMALL, "minutes": CACHE_SECONDS // 60}
+            "de moins de 5 personnes sont marqués « < 5 ».",
+        )
+        values = {
+            "stats": stats,
+            "labels": labels,
+            "chart": chart,
+            "axes": AXES,
+            "hidden": HIDDEN,
+            "small": SMALL,
+            "minutes": CACHE_SECONDS // 60,
+        }
         state.public_statistics = (time.monotonic(), values)
         return values
 
@@ -46,8 +57,11 @@ def page_values(request: Request) -> dict:
 async def statistics_page(request: Request) -> Response:
     values = await run_in_threadpool(page_values, request)
     return TEMPLATES.TemplateResponse(
-        request, "statistics.html", dict(values),
-        headers={"Cache-Control": f"public, max-age={CACHE_SECONDS}"})
+        request,
+        "statistics.html",
+        dict(values),
+        headers={"Cache-Control": f"public, max-age={CACHE_SECONDS}"},
+    )
 
 
 ROUTES = [Route("/statistiques", statistics_page)]
