@@ -23,7 +23,9 @@ from bot.leads.qualification import LEVEL_ORDER, qualify
 from bot.leads.repository.base import RepositoryBase
 
 ASSISTANT = "assistant"
-LEAD_FIELDS = (
+# Who the person is and how to reach them (what a next-step lead copies, bot/leads/repository/
+# quality.py), then what the conversation found: together, what a draft may set on a lead.
+CONTACT_FIELDS = (
     "channel",
     "conversation_id",
     "first_name",
@@ -37,16 +39,19 @@ LEAD_FIELDS = (
     "structure_name",
     "legal_form",
     "project_summary",
+    "consent_version",
+    "youth",
+    "reply_address",
+)
+LEAD_FIELDS = (
+    *CONTACT_FIELDS,
     "facts",
     "offer_id",
     "alternatives",
     "confidence",
     "explanation",
-    "consent_version",
     "consent_at",
-    "youth",
     "human_requested",
-    "reply_address",
 )
 
 

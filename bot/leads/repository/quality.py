@@ -14,26 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.leads.models import Lead, OrientationReview, SatisfactionAnswer
 from bot.leads.repository.base import RepositoryBase
-
-# What the next step's lead takes from the previous one: the person, not the orientation.
-CONTACT_FIELDS = (
-    "channel",
-    "conversation_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "phone_region",
-    "commune",
-    "commune_insee",
-    "on_territory",
-    "structure_name",
-    "legal_form",
-    "project_summary",
-    "consent_version",
-    "youth",
-    "reply_address",
-)
+from bot.leads.repository.leads import CONTACT_FIELDS  # the person, not the orientation
 
 
 @dataclass(frozen=True)
