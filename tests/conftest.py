@@ -11,6 +11,31 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
+def empty_postgres() -> str:
+    """The PostgreSQL that scripts/test.sh starts, its public schema emptied; skips without it."""
+    url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, future=True)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A migrated leads database, the same tests on SQLite and on the real PostgreSQL."""
+    from bot.leads.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'leads.db'}" if request.param == "sqlite" else empty_postgres()
+    upgrade(url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     from bot.orientation.catalogue import load_catalogue

@@ -16,7 +16,7 @@ import fake_platforms as fp
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.followup.run import FollowUpRun
 from bot.followup.tokens import read_satisfaction_token
@@ -66,23 +66,6 @@ def smtp():
     )
     yield inbox
     controller.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leads.db'}"
-    else:
-        url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    return url
 
 
 def channel_env(platforms) -> dict:

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.leads import statuses
-from bot.leads.db import make_engine, session_factory, upgrade
+from bot.leads.db import make_engine, session_factory
 from bot.leads.export import to_csv, to_jsonl
 from bot.leads.models import Lead, StatusChange
 from bot.leads.outbox import Outbox, submit
@@ -22,24 +21,6 @@ from bot.leads.qualification import INCOMPLETE, OFF_TERRITORY, QUALIFIED, qualif
 from bot.leads.repository import LeadRepository, confirmation_key
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """The same tests on SQLite and on the real PostgreSQL that scripts/test.sh starts."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leads.db'}"
-    else:
-        url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    return url
 
 
 @pytest.fixture()

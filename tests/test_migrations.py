@@ -9,7 +9,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from conftest import empty_postgres
+from sqlalchemy import create_engine, inspect
 
 from bot.leads.db import MIGRATIONS
 from bot.leads.models import Base
@@ -28,12 +29,7 @@ def _config(url: str) -> Config:
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'leads.db'}"
-    url = os.environ["BOUSSOLE_TEST_POSTGRES_URL"]
-    engine = create_engine(url, future=True)
-    with engine.begin() as connection:  # the schema tests/test_leads.py also starts from
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    url = empty_postgres()  # the schema tests/test_leads.py also starts from
     return url
 
 

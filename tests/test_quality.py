@@ -338,23 +338,14 @@ def test_public_statistics_without_any_data_say_so(tmp_path):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_repository(request, tmp_path):
     """The repository's quality methods on SQLite and on the PostgreSQL of scripts/test.sh."""
-    import os
-
-    from sqlalchemy import text
+    from conftest import empty_postgres
 
     from bot.leads.db import make_engine, session_factory, upgrade
     from bot.leads.repository import LeadRepository
 
     if request.param == "sqlite":
         return make_repository(tmp_path)
-    url = os.environ.get("BOUSSOLE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not started: run the tests with scripts/test.sh")
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    url = empty_postgres()
     upgrade(url)
     return LeadRepository(session_factory(make_engine(url)))
 
