@@ -22,12 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+from rasa.core.lock_store import LockStore
+
+from bot.rasa_ext.locks import AtomicTickets
 
 WAIT_SECONDS = 0.02  # a waiting turn checks its turn this often (Rasa: every second)
 
 
-class SQLiteLockStore(LockStore):
+class SQLiteLockStore(AtomicTickets, LockStore):
+    poll_seconds = WAIT_SECONDS
+
     def __init__(self, endpoint_config: Any = None, db: str = "var/locks.db") -> None:
         if endpoint_config is not None:  # how Rasa creates a lock store named by module path
             db = endpoint_config.kwargs.get("db", db)
@@ -52,7 +56,8 @@ class SQLiteLockStore(LockStore):
         return self._connection
 
     @contextmanager
-    def _atomic(self) -> Iterator[None]:
+    def _atomic(self, conversation_id: str) -> Iterator[None]:
+        """One write transaction: SQLite's lock makes it atomic across the workers."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -79,42 +84,3 @@ class SQLiteLockStore(LockStore):
             "INSERT OR REPLACE INTO locks (conversation_id, data) VALUES (?, ?)",
             (lock.conversation_id, lock.dumps()),
         )
-
-    # Rasa's read-modify-writes, each made atomic
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        try:
-            with self._atomic():
-                lock = self.get_or_create_lock(conversation_id)
-                ticket = lock.issue_ticket(lock_lifetime)
-                self.save_lock(lock)
-                return ticket
-        except sqlite3.Error as exc:
-            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
-
-    def lock(
-        self,
-        conversation_id: str,
-        lock_lifetime: float = LOCK_LIFETIME,
-        wait_time_in_seconds: float = WAIT_SECONDS,
-    ):
-        return super().lock(conversation_id, lock_lifetime, min(wait_time_in_seconds, WAIT_SECONDS))
-
-    def update_lock(self, conversation_id: str) -> None:
-        with self._atomic():
-            super().update_lock(conversation_id)
-
-    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        with self._atomic():
-            super().finish_serving(conversation_id, ticket_number)
-
-    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove this turn's ticket; delete the lock only if no one else holds a ticket."""
-        with self._atomic():
-            lock = self.get_lock(conversation_id)
-            if lock is None:
-                return
-            lock.remove_ticket_for(ticket_number)
-            if lock.is_someone_waiting():
-                self.save_lock(lock)
-            else:
-                self.delete_lock(conversation_id)

@@ -137,6 +137,20 @@ def _show(request: Request, lead: Lead, state: str, status: int = 200, **values)
     )
 
 
+async def _posted(request: Request):
+    """The lead and the form of a survey POST, or the page refusing it (bad link, another
+    site, a form field not signed for this link)."""
+    lead, problem = _lead_of(request)
+    if problem:
+        return None, None, error_page(request, problem)
+    form = await request.form()
+    if not same_site(request) or not form_field_ok(
+        request, request.path_params["token"], form.get("form")
+    ):
+        return None, None, error_page(request, "form")
+    return lead, form, None
+
+
 async def survey(request: Request) -> Response:
     lead, problem = _lead_of(request)
     if problem:
@@ -147,14 +161,9 @@ async def survey(request: Request) -> Response:
 
 
 async def answer(request: Request) -> Response:
-    lead, problem = _lead_of(request)
-    if problem:
-        return error_page(request, problem)
-    form = await request.form()
-    if not same_site(request) or not form_field_ok(
-        request, request.path_params["token"], form.get("form")
-    ):
-        return error_page(request, "form")
+    lead, form, refusal = await _posted(request)
+    if refusal:
+        return refusal
     contacted, helpful = str(form.get("contacted", "")), str(form.get("helpful", ""))
     comment = str(form.get("comment", "")).replace("\x00", "").strip()[:MAX_COMMENT] or None
     if contacted not in CONTACTED or helpful not in HELPFUL:
@@ -167,14 +176,9 @@ async def answer(request: Request) -> Response:
 
 async def next_step(request: Request) -> Response:
     """« Je veux être accompagné·e pour l'étape suivante »: one linked lead, whatever the clicks."""
-    lead, problem = _lead_of(request)
-    if problem:
-        return error_page(request, problem)
-    form = await request.form()
-    if not same_site(request) or not form_field_ok(
-        request, request.path_params["token"], form.get("form")
-    ):
-        return error_page(request, "form")
+    lead, form, refusal = await _posted(request)
+    if refusal:
+        return refusal
     context = context_of(request)
     offer = suggestion(lead, context.repository.catalogue)
     if offer is None:
