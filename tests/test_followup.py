@@ -19,7 +19,7 @@ from aiosmtpd.handlers import Sink
 from sqlalchemy import select
 
 from bot.followup.run import FollowUpRun
-from bot.followup.tokens import read_satisfaction_token
+from bot.followup.tokens import read_satisfaction_token, read_stop_token
 from bot.leads.db import make_engine, session_factory, upgrade
 from bot.leads.models import FollowUp
 from bot.leads.repository import LeadRepository, confirmation_key
@@ -286,6 +286,28 @@ def test_one_digest_per_organisation_to_its_active_advisors(world):
     assert len(world.inbox.messages) == count
 
 
+def test_a_lead_assigned_to_an_advisor_is_in_their_own_digest(world):
+    mine = world.lead("a1", paris("2026-03-02"))
+    nobodys = world.lead("a2", paris("2026-03-02"))
+    gone = world.lead("a3", paris("2026-03-02"))
+    accounts = {a.email: a.id for a in Advisors(world.repo).list()}
+    world.repo.assign(mine, accounts["malik@sem.example"], "claire@sem.example")
+    world.repo.assign(gone, accounts["ancien@sem.example"], "claire@sem.example")  # disabled
+    world.inbox.messages.clear()
+    world.run(paris("2026-03-05"))
+    [(subject, body)] = [m for m in world.mails_to("malik@sem.example") if mine in m[1]]
+    assert subject == "Rappel : 1 demande en attente" and nobodys not in body
+    # The others go to the whole organisation, the disabled assignee's lead included.
+    digests = [(to, b) for to, s, b in world.inbox.messages if s.startswith("Rappel")]
+    [(to, body)] = [d for d in digests if nobodys in d[1]]
+    assert sorted(to) == ["claire@sem.example", "malik@sem.example"]
+    assert gone in body and mine not in body
+    assert len(digests) == 2
+    count = len(world.inbox.messages)
+    world.run(paris("2026-03-05", 11))
+    assert len(world.inbox.messages) == count
+
+
 def test_new_lead_reminder_counts_working_days_across_easter(world):
     ref = world.lead("rappel", paris("2026-04-03", 16))
     world.run(paris("2026-04-08"))
@@ -356,6 +378,29 @@ def test_twilio_down_the_sms_waits_and_leaves_once(world):
     assert world.run(paris("2026-03-03", 11).replace(minute=15)).sent == 1
     world.run(paris("2026-03-03", 11).replace(minute=30))
     assert len(world.platforms.sent_to(phone)) == 1
+
+
+def test_every_message_to_the_person_ends_with_a_link_to_stop_them(world):
+    ref = world.lead("pied", paris("2026-03-02"))
+    sms = world.lead("pied-sms", paris("2026-03-02"), email=None, phone="+33633333333")
+    for lead in (ref, sms):
+        world.repo.change_status(
+            lead, "pris_en_charge", "claire@sem.example", at=paris("2026-03-03")
+        )
+    world.run(paris("2026-03-03", 11))
+    for lead in (ref, sms):
+        world.repo.change_status(
+            lead, "aide_proposee", "claire@sem.example", at=paris("2026-03-04")
+        )
+    world.run(paris("2026-03-14", 11))
+    bodies = [body for _, body in world.mails_to("pied@example.org")]
+    bodies += [call.text for call in world.platforms.sent_to("+33633333333")]
+    assert len(bodies) == 4  # taken in charge, then the survey: by e-mail and by SMS
+    for body in bodies:
+        last = body.rstrip().splitlines()[-1]
+        assert last.startswith("Ne plus recevoir ces messages : https://ess.example.org/")
+        token = last.rsplit("/", 1)[1]
+        assert read_stop_token(token, world.settings) in (ref, sms)
 
 
 def test_a_person_who_withdrew_is_never_contacted(world):

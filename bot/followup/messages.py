@@ -104,6 +104,12 @@ def survey(lead, url: str) -> Text:
     )
 
 
+def with_stop_link(text: Text, url: str) -> Text:
+    """Every message to the person ends with how to stop them, in one click and a confirmation
+    (the page /ne-plus-me-contacter/…): the same words whatever the register."""
+    return Text(text.subject, f"{text.body}\n\nNe plus recevoir ces messages : {url}")
+
+
 STAGE_TITLES = {
     "nouveau": "Nouvelles demandes sans prise en charge depuis plus de 3 jours ouvrés",
     "sans_changement_15": "Prises en charge sans changement de statut depuis 15 jours ouvrés",

@@ -49,6 +49,7 @@ class Reminder:
     lead: object
     stage: str  # nouveau, sans_changement_15, sans_changement_30
     organisation_id: str
+    advisor_id: int | None = None  # the lead's assignee: the reminder goes to them
 
 
 @dataclass
@@ -149,7 +150,7 @@ def person_due(lead, now: datetime) -> list[tuple[str, str, object | None, datet
 def reminders_due(lead, now: datetime) -> list[Reminder]:
     org = lead.organisation_id or "sem-ess"
     if lead.status == "nouveau" and reached(aware(lead.created_at), NEW_REMINDER_DAYS, now):
-        return [Reminder(f"remind:{lead.id}:nouveau", lead, "nouveau", org)]
+        return [Reminder(f"remind:{lead.id}:nouveau", lead, "nouveau", org, lead.advisor_id)]
     if lead.status == "pris_en_charge":
         since = last_change_at(lead)
         latest = real_changes(lead)[-1]
@@ -159,7 +160,11 @@ def reminders_due(lead, now: datetime) -> list[Reminder]:
             days = stages[-1]
             return [
                 Reminder(
-                    f"remind:{lead.id}:{latest.id}:{days}", lead, f"sans_changement_{days}", org
+                    f"remind:{lead.id}:{latest.id}:{days}",
+                    lead,
+                    f"sans_changement_{days}",
+                    org,
+                    lead.advisor_id,
                 )
             ]
     return []

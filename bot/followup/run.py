@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from bot.followup import messages, rules
 from bot.followup.calendar import add_working_days
 from bot.followup.senders import SendError, Senders
-from bot.followup.tokens import satisfaction_url
+from bot.followup.tokens import satisfaction_url, stop_url
 from bot.leads.repository import LeadRepository
 from bot.leads.repository.followups import PENDING, SENDING
 from bot.settings import Settings
@@ -63,6 +63,11 @@ class FollowUpRun:
         return self.catalogue.organisations.get(lead.organisation_id or "")
 
     def text_for(self, due: rules.PersonDue, names: dict, now: datetime) -> messages.Text:
+        return messages.with_stop_link(
+            self._text(due, names, now), stop_url(due.lead.reference, self.settings)
+        )
+
+    def _text(self, due: rules.PersonDue, names: dict, now: datetime) -> messages.Text:
         lead = due.lead
         org = self._organisation(lead)
         org_name = org.name if org else "L'équipe d'accompagnement"
@@ -142,12 +147,19 @@ class FollowUpRun:
         return report
 
     def _digests(self, reminders, states, now, dry_run: bool, report: Report) -> None:
-        by_org: dict[str, list[rules.Reminder]] = defaultdict(list)
+        """One digest per recipient: a lead's assignee (while their account is active), else
+        every active advisor of the lead's organisation."""
+        by_org = self.repository.advisors_by_organisation()
+        by_id = self.repository.active_advisor_emails()
+        groups: dict[tuple[str, str], list[rules.Reminder]] = defaultdict(list)
         for item in reminders:
-            by_org[item.organisation_id].append(item)
-        advisors = self.repository.advisors_by_organisation()
-        for org_id, items in sorted(by_org.items()):
-            to = advisors.get(org_id)
+            if item.advisor_id in by_id:
+                groups[(item.organisation_id, f"advisor:{item.advisor_id}")].append(item)
+            else:
+                groups[(item.organisation_id, f"organisation:{item.organisation_id}")].append(item)
+        for (org_id, recipient), items in sorted(groups.items()):
+            kind, _, who = recipient.partition(":")
+            to = [by_id[int(who)]] if kind == "advisor" else by_org.get(org_id)
             if not to:
                 continue  # nobody to remind; the lead is flagged at 45 days all the same
             if dry_run:
@@ -156,13 +168,7 @@ class FollowUpRun:
                 continue
             claimed = {
                 item.key: self._claim(
-                    states,
-                    item.key,
-                    rules.REMINDER,
-                    item.lead.id,
-                    "email",
-                    f"organisation:{org_id}",
-                    now,
+                    states, item.key, rules.REMINDER, item.lead.id, "email", recipient, now
                 )
                 for item in items
             }

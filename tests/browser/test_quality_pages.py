@@ -1,6 +1,7 @@
 """The quality loop in a real browser (Debian's Chromium, axe-core WCAG 2.0/2.1 A and AA): the
-person's satisfaction survey on a phone, the advisor's correction of an orientation, and the
-public statistics — under the Content-Security-Policy, without a horizontal scroll at 390 px."""
+person's satisfaction survey and « ne plus recevoir ces messages » on a phone, the advisor's
+correction of an orientation, and the public statistics — under the Content-Security-Policy,
+without a horizontal scroll at 390 px."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +17,7 @@ from quality_support import (
     write_tracker,
 )
 
-from bot.followup.tokens import satisfaction_url
+from bot.followup.tokens import satisfaction_url, stop_url
 from bot.workspace.web.app import create_app
 
 from .support import assert_accessible, serve
@@ -112,5 +113,19 @@ def test_public_statistics_are_readable_on_a_phone(site, browser):
     assert page.get_by_role("table").count() == 3
     assert "moins de 5" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)
+    assert_no_csp_violation(page)
+
+
+def test_a_person_stops_the_messages_on_a_phone(site, browser):
+    url, repository, settings, closed = site
+    page = watched_page(browser, viewport=PHONE)
+    assert page.goto(stop_url(closed, settings).replace(settings.public_url, url)).status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)
+    assert repository.get(closed).contact_withdrawn_at is None  # opening the link is not enough
+    page.get_by_role("button", name="Je ne veux plus recevoir ces messages").click()
+    assert "Tu ne recevras plus de message" in page.get_by_role("status").inner_text()
+    assert repository.get(closed).contact_withdrawn_at is not None
     assert_accessible(page)
     assert_no_csp_violation(page)

@@ -108,6 +108,14 @@ class FollowUpStore(RepositoryBase):
                 result[org].append(email)
         return dict(result)
 
+    def active_advisor_emails(self) -> dict[int, str]:
+        """The e-mail of each active advisor account, by id (a lead's assignee)."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Advisor.id, Advisor.email).where(Advisor.active.is_(True))
+            )
+            return {id_: email for id_, email in rows}
+
     def advisor_names(self) -> dict[object, str]:
         """Advisors' names by account id and by e-mail (the actor of a status change)."""
         with self.sessions() as session:

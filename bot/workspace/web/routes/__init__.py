@@ -2,16 +2,18 @@
 (`public`), the widget's chat proxy (`chat`), and, under /conseil, signing in (`auth`), the
 inbox (`inbox`), one lead (`leads`), the figures (`figures`), the review of misunderstood
 messages (`misunderstood`), the advisors' orientation verdicts and next steps (`quality`);
-public again: the satisfaction survey (`satisfaction`) and the statistics (`statistics`).
+public again: the satisfaction survey (`satisfaction`), « ne plus recevoir ces messages »
+(`contact_stop`) and the statistics (`statistics`).
 Every /conseil route starts with `Context.require`, every lead route with `Context.lead_for`,
 every form with `form_with_csrf` (bot.workspace.web.context); the survey's forms carry a
-signed field instead (no session there, see `satisfaction`)."""
+signed field instead (no session there, see `satisfaction`, `contact_stop`)."""
 
 from __future__ import annotations
 
 from bot.workspace.web.routes import (
     auth,
     chat,
+    contact_stop,
     figures,
     inbox,
     leads,
@@ -31,6 +33,7 @@ ROUTES = (
     + figures.ROUTES
     + misunderstood.ROUTES
     + satisfaction.ROUTES
+    + contact_stop.ROUTES
     + quality.ROUTES
     + statistics.ROUTES
 )

@@ -1,11 +1,13 @@
 """One lead, as an advisor of its organisation works on it: its page (contact details, history,
 notes, transcript, the person's satisfaction answer, the verdict on its orientation, the next
-step of the path), a change of status, a note, an assignment to a colleague, an erasure."""
+step of the path), a change of status, a note, an assignment to a colleague, the end of the
+follow-up messages when the person asks for it, an erasure."""
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -96,6 +98,19 @@ async def assign(request: Request) -> Response:
     return back_to(lead.reference, "attribution")
 
 
+async def stop_messages(request: Request) -> Response:
+    """The person told their advisor to stop writing: no follow-up message any more."""
+    context = context_of(request)
+    account = context.require(request)
+    lead = context.lead_for(account, request.path_params["reference"])
+    form = await form_with_csrf(request)
+    if form.get("confirm") != "oui":
+        raise HTTPException(400, "Cochez la case pour arrêter les messages de suivi.")
+    context.repository.withdraw_contact(lead.reference, datetime.now(timezone.utc))
+    log.info("follow-up messages stopped by advisor %s", account.id)
+    return back_to(lead.reference, "suivi")
+
+
 async def erase(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
@@ -115,5 +130,6 @@ ROUTES = [
     Route(f"{LEAD}/statut", change_status, methods=["POST"]),
     Route(f"{LEAD}/note", add_note, methods=["POST"]),
     Route(f"{LEAD}/attribution", assign, methods=["POST"]),
+    Route(f"{LEAD}/ne-plus-ecrire", stop_messages, methods=["POST"]),
     Route(f"{LEAD}/effacer", erase, methods=["POST"]),
 ]
