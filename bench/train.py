@@ -1,12 +1,13 @@
 """What a training costs: Boussole's `bot train` against Rasa's stock way, in the same run.
 
 Stock: the same config.yml with Rasa's own `CountVectorsFeaturizer` in place of
-`TokenCountVectorsFeaturizer` and Rasa's training cache on (a fresh cache directory, as on a
-fresh machine). Boussole: config.yml as it is, the cache disabled — what `python -m bot train`
-does (bot/ops/train.py, bot/rasa_ext/rasa_fixes.py fix 6). Both train on the project's data
-into a temporary folder with `--force --skip-validation`; prints wall and CPU seconds of each
-and their ratio, with the load average. The two models give the same answers
-(`python -m bot evaluate` on both gave identical reports, docs/performance.md).
+`TokenCountVectorsFeaturizer`, Rasa's training cache on (a fresh cache directory, as on a
+fresh machine) and Python's default garbage collector (`python -m rasa`). Boussole: config.yml
+as it is, the cache disabled, the collector tuned — what `python -m bot train` does
+(bot/ops/train.py, bot/rasa_ext/launch.py, bot/rasa_ext/rasa_fixes.py fix 6). Both train on
+the project's data into a temporary folder with `--force --skip-validation`; prints wall and
+CPU seconds of each and their ratio, with the load average. Both load spaCy the way Boussole
+does (fix 5: config.yml names Boussole's components, which apply the fixes).
 
     .venv/bin/python bench/train.py [--only boussole|stock]
 """
@@ -26,14 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = "bot.orientation.nlu_components.TokenCountVectorsFeaturizer"
 
 
-def _train(config: Path, out: Path, env: dict) -> tuple[float, float]:
+def _train(config: Path, out: Path, env: dict, module: str) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     subprocess.run(
         [
             sys.executable,
             "-m",
-            "rasa",
+            module,
             "train",
             "--config",
             str(config),
@@ -72,14 +73,18 @@ def main() -> None:
         stock = folder / "stock.yml"
         stock.write_text((ROOT / "config.yml").read_text().replace(OURS, "CountVectorsFeaturizer"))
         runs = {
-            "boussole": (ROOT / "config.yml", dict(base, RASA_MAX_CACHE_SIZE="0")),
-            "stock": (stock, dict(base, RASA_CACHE_DIRECTORY=str(folder / "cache"))),
+            "boussole": (
+                ROOT / "config.yml",
+                dict(base, RASA_MAX_CACHE_SIZE="0"),
+                "bot.rasa_ext.launch",
+            ),
+            "stock": (stock, dict(base, RASA_CACHE_DIRECTORY=str(folder / "cache")), "rasa"),
         }
-        for name, (config, env) in runs.items():
+        for name, (config, env, module) in runs.items():
             if args.only and name != args.only:
                 continue
             load = os.getloadavg()[0]
-            wall, cpu = _train(config, folder, env)
+            wall, cpu = _train(config, folder, env, module)
             results[name] = (wall, cpu)
             print(
                 f"{name:>9} : {wall:6.1f} s écoulées, {cpu:6.1f} s de CPU "

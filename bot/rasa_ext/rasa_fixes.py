@@ -39,7 +39,12 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
    Both are now excluded at load time: the same lemmas and vectors (tested on the dev set), about
    a third less spaCy time per message (docs/performance.md).
    `bot.orientation.nlu_components`, which config.yml names, applies the fixes too, so training
-   featurizes the same way.
+   featurizes the same way. The model's matrix products go through numpy's BLAS (thinc's
+   `NumpyOps(use_blis=False)`) on one thread (threadpoolctl) rather than BLIS, which on this
+   machine's AMD EPYC (Zen 4) picks its slow generic reference kernel ("libblis: selecting
+   sub-configuration 'generic'"); on two threads OpenBLAS spends more CPU than BLIS for these
+   small products. The same lemmas and tags, vectors equal to 1e-5 (`tests/test_rasa_fixes.py`),
+   less CPU per message (`bench/spacy_components.py`, docs/performance.md).
 
 6. **Training fingerprints for a disabled cache.** During `rasa train`, a hook fingerprints
    every node's inputs and output for the training cache — the whole training data with its
@@ -164,17 +169,26 @@ def _load_only_the_spacy_components_read() -> None:
     load_model = SpacyNLP.load_model  # keeps Rasa's version checks and error messages
 
     def load_model_without_unread(spacy_model_name: str):
+        from thinc.api import NumpyOps, get_current_ops, set_current_ops
+        from threadpoolctl import threadpool_limits
+
         real_load = spacy.load
+        previous_ops = get_current_ops()
 
         def load(name, *args, **kwargs):
             kwargs.pop("disable", None)  # Rasa's disable=["parser"]: excluded instead
             return real_load(name, *args, exclude=list(UNREAD_SPACY_COMPONENTS), **kwargs)
 
         spacy.load = load
+        # The model's layers keep the operations current when they are built: numpy's BLAS,
+        # on one thread — a message's products are small, a second thread only spins.
+        set_current_ops(NumpyOps(use_blis=False))
+        threadpool_limits(limits=1, user_api="blas")
         try:
             return load_model(spacy_model_name)
         finally:
             spacy.load = real_load
+            set_current_ops(previous_ops)
 
     SpacyNLP.load_model = staticmethod(load_model_without_unread)
 
