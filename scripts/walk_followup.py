@@ -146,9 +146,13 @@ def main() -> None:
             print(f"2. PRISE EN CHARGE de {reference}")
             change_status("pris_en_charge", "Appel prévu jeudi")
             page.screenshot(path=str(shots / "2-lead-taken.png"), full_page=True)
-            print("   follow-up run :", cli("follow-up", "run"))
+            # The runs are dated: the loop writes to nobody outside 8 h – 20 h (Paris time), and
+            # a date alone means 10 h that day.
+            tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
+            taken = cli("follow-up", "run", "--now", tomorrow)
+            print(f"   follow-up run --now {tomorrow} :", taken)
             mailbox.show_new()
-            print("   second run   :", cli("follow-up", "run"))
+            print("   second run, same moment  :", cli("follow-up", "run", "--now", tomorrow))
             mailbox.show_new()
             print("3. CLÔTURE : aide proposée")
             change_status("aide_proposee", "Accompagnement SCOP proposé avec l'URSCOP")
