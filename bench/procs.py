@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent
 BARE_DIR = BENCH / "bare"
 BARE_MODEL = settings.ROOT / "var" / "bench" / "bare.tar.gz"
 ENV = dict(os.environ, **QUIET)
+LAUNCH = "bot.rasa_ext.launch"
 
 
 def rss_mb(pid: int) -> float:
@@ -86,6 +87,9 @@ class Servers(LocalServers):
             process_env=process_env,
             launcher=[sys.executable, str(BENCH / "timed_rasa.py")] if timings else None,
             rasa_workers=settings.Settings.from_env().serve_workers if embedded else 1,
+            # The floor is stock Rasa; BENCH_RASA_MODULE=rasa runs Boussole's Rasa without the
+            # collector tuning of bot/rasa_ext/launch.py, to measure what that tuning wins.
+            rasa_module=os.environ.get("BENCH_RASA_MODULE", LAUNCH) if embedded else "rasa",
         )
         self.kind, self.tmp = kind, tmp
         self.start()

@@ -10,7 +10,7 @@ to the action server, responses, action_listen…), building the action server's
 (`save`). In the action server: the whole `ActionExecutor.run` per action.
 Totals are written as JSON to $BOUSSOLE_TIMINGS (rewritten at most once a second).
 
-Usage: python bench/timed_rasa.py rasa run …
+Usage: python bench/timed_rasa.py rasa run …   (or bot.rasa_ext.launch run …)
    or: python bench/timed_rasa.py rasa_sdk --actions …
 """
 
@@ -187,10 +187,10 @@ def main() -> None:
     program, sys.argv = sys.argv[1], [sys.argv[1], *sys.argv[2:]]
     import runpy
 
-    if program == "rasa":
+    if program in ("rasa", "bot.rasa_ext.launch"):  # the floor's stock Rasa, or Boussole's
         patch_rasa()
         apply_wins(set(filter(None, os.environ.get("BOUSSOLE_BENCH_WINS", "").split(","))))
-        runpy.run_module("rasa", run_name="__main__", alter_sys=True)
+        runpy.run_module(program, run_name="__main__", alter_sys=True)
     else:
         patch_sdk()
         runpy.run_module("rasa_sdk", run_name="__main__", alter_sys=True)

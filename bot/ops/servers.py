@@ -78,6 +78,8 @@ class LocalServers:
       in front of it, say).
     - `launcher`: the command that runs a Python module for Rasa and the action server
       (default `python -m`), e.g. a wrapper that times them.
+    - `rasa_module`: the module that runs Rasa's command line: `bot.rasa_ext.launch` (its
+      garbage collector tuned), or `rasa` for Rasa exactly as it ships (the benchmarks' floor).
     - `rasa_workers`: Rasa processes sharing the port (Sanic workers). Above one, the turns of
       a conversation are kept in order by a lock store in a SQLite file of `workdir`
       (bot/rasa_ext/local_locks.py); the tracker store's cache already follows turns written
@@ -101,6 +103,7 @@ class LocalServers:
         debug: bool = False,
         log_dir: Path | None = None,
         rasa_workers: int = 1,
+        rasa_module: str = "bot.rasa_ext.launch",
     ):
         self.workdir, self.ports, self.host = Path(workdir), ports, host
         self.log_dir = Path(log_dir or workdir)
@@ -115,6 +118,7 @@ class LocalServers:
             f"http://127.0.0.1:{ports.actions}/webhook" if ports.actions else None
         )
         self.launcher = launcher or [sys.executable, "-m"]
+        self.rasa_module = rasa_module
         self.url = f"http://127.0.0.1:{ports.rasa}"
         self.webhook = f"{self.url}/webhooks/rest/webhook"
         self.web_url = f"http://127.0.0.1:{ports.web}" if ports.web else None
@@ -202,7 +206,7 @@ class LocalServers:
                 "rasa",
                 [
                     *self.launcher,
-                    "rasa",
+                    self.rasa_module,
                     "run",
                     "--model",
                     str(self.model),

@@ -209,7 +209,9 @@ def actions_command(port: int) -> list[str]:
 
 def rasa_command(model: Path, state_dir: Path, port: int, token: str | None) -> list[str]:
     command = [
-        str(VENV_BIN / "rasa"),
+        str(VENV_BIN / "python"),
+        "-m",
+        "bot.rasa_ext.launch",  # Rasa's command line, its garbage collector tuned
         "run",
         "--model",
         str(model),
