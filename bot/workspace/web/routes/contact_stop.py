@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.followup.tokens import InvalidToken, read_stop_token
+from bot.followup.tokens import read_stop_token
 from bot.workspace.web.context import TEMPLATES, context_of
 from bot.workspace.web.routes.satisfaction import (
     ERRORS,
     HEADERS,
-    MAX_TOKEN,
     form_field,
     form_field_ok,
+    lead_of,
     same_site,
 )
 
@@ -46,21 +46,8 @@ def _page(request: Request, state: str, status: int = 200, **values) -> Response
     )
 
 
-def _lead_of(request: Request):
-    context = context_of(request)
-    token = request.path_params["token"]
-    if len(token) > MAX_TOKEN:
-        return None, "invalid"
-    try:
-        reference = read_stop_token(token, context.settings)
-    except InvalidToken as exc:
-        return None, exc.reason
-    lead = context.repository.get(reference)
-    return (lead, None) if lead is not None else (None, "erased")
-
-
 async def ask(request: Request) -> Response:
-    lead, problem = _lead_of(request)
+    lead, problem = lead_of(request, read_stop_token)
     if problem:
         return _page(request, "error", reason=problem)
     if lead.contact_withdrawn_at is not None:
@@ -69,7 +56,7 @@ async def ask(request: Request) -> Response:
 
 
 async def stop(request: Request) -> Response:
-    lead, problem = _lead_of(request)
+    lead, problem = lead_of(request, read_stop_token)
     if problem:
         return _page(request, "error", reason=problem)
     form = await request.form()

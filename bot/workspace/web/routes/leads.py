@@ -25,6 +25,12 @@ ADVISOR_ID = re.compile(r"[0-9]{1,18}")
 LEAD = f"{BASE}/demandes/{{reference}}"
 
 
+def require_confirmation(form, refusal: str) -> None:
+    """An irreversible action happens only with its confirmation box ticked."""
+    if form.get("confirm") != "oui":
+        raise HTTPException(400, refusal)
+
+
 def back_to(reference: str, ok: str) -> Response:
     return RedirectResponse(f"{BASE}/demandes/{reference}?ok={ok}", status_code=303)
 
@@ -103,9 +109,9 @@ async def stop_messages(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
     lead = context.lead_for(account, request.path_params["reference"])
-    form = await form_with_csrf(request)
-    if form.get("confirm") != "oui":
-        raise HTTPException(400, "Cochez la case pour arrêter les messages de suivi.")
+    require_confirmation(
+        await form_with_csrf(request), "Cochez la case pour arrêter les messages de suivi."
+    )
     context.repository.withdraw_contact(lead.reference, datetime.now(timezone.utc))
     log.info("follow-up messages stopped by advisor %s", account.id)
     return back_to(lead.reference, "suivi")
@@ -115,9 +121,9 @@ async def erase(request: Request) -> Response:
     context = context_of(request)
     account = context.require(request)
     lead = context.lead_for(account, request.path_params["reference"])
-    form = await form_with_csrf(request)
-    if form.get("confirm") != "oui":
-        raise HTTPException(400, "Cochez la case de confirmation pour effacer la demande.")
+    require_confirmation(
+        await form_with_csrf(request), "Cochez la case de confirmation pour effacer la demande."
+    )
     context.repository.erase_lead(
         lead.reference, lambda conversation: erase_tracker_events(conversation, context.tracker_url)
     )

@@ -105,14 +105,14 @@ def error_page(request: Request, reason: str, lead: Lead | None = None) -> Respo
     return page(request, status, state="error", title=title, detail=detail, lead=lead)
 
 
-def _lead_of(request: Request) -> tuple[Lead | None, str | None]:
-    """The lead the link names, or the reason it cannot be used."""
+def lead_of(request: Request, read=read_satisfaction_token) -> tuple[Lead | None, str | None]:
+    """The lead the link names (its token read by `read`), or the reason it cannot be used."""
     context = context_of(request)
     token = request.path_params["token"]
     if len(token) > MAX_TOKEN:
         return None, "invalid"
     try:
-        reference = read_satisfaction_token(token, context.settings)
+        reference = read(token, context.settings)
     except InvalidToken as exc:
         return None, exc.reason
     lead = context.repository.get(reference)
@@ -140,7 +140,7 @@ def _show(request: Request, lead: Lead, state: str, status: int = 200, **values)
 async def _posted(request: Request):
     """The lead and the form of a survey POST, or the page refusing it (bad link, another
     site, a form field not signed for this link)."""
-    lead, problem = _lead_of(request)
+    lead, problem = lead_of(request)
     if problem:
         return None, None, error_page(request, problem)
     form = await request.form()
@@ -152,7 +152,7 @@ async def _posted(request: Request):
 
 
 async def survey(request: Request) -> Response:
-    lead, problem = _lead_of(request)
+    lead, problem = lead_of(request)
     if problem:
         return error_page(request, problem)
     if context_of(request).repository.quality(lead.reference).answer is not None:
