@@ -151,15 +151,13 @@ class FollowUpRun:
         every active advisor of the lead's organisation."""
         by_org = self.repository.advisors_by_organisation()
         by_id = self.repository.active_advisor_emails()
-        groups: dict[tuple[str, str], list[rules.Reminder]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[rules.Reminder]] = defaultdict(list)
         for item in reminders:
-            if item.advisor_id in by_id:
-                groups[(item.organisation_id, f"advisor:{item.advisor_id}")].append(item)
-            else:
-                groups[(item.organisation_id, f"organisation:{item.organisation_id}")].append(item)
-        for (org_id, recipient), items in sorted(groups.items()):
-            kind, _, who = recipient.partition(":")
-            to = [by_id[int(who)]] if kind == "advisor" else by_org.get(org_id)
+            assignee = item.advisor_id if item.advisor_id in by_id else 0  # 0: the organisation
+            groups[(item.organisation_id, assignee)].append(item)
+        for (org_id, assignee), items in sorted(groups.items()):
+            to = [by_id[assignee]] if assignee else by_org.get(org_id)
+            recipient = f"advisor:{assignee}" if assignee else f"organisation:{org_id}"
             if not to:
                 continue  # nobody to remind; the lead is flagged at 45 days all the same
             if dry_run:

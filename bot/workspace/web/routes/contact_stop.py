@@ -39,8 +39,7 @@ def _page(request: Request, state: str, status: int = 200, **values) -> Response
         catalogue.organisations.get(lead.organisation_id or "") if lead is not None else None
     )
     if state == "error":
-        values["status_code"], values["title"], values["detail"] = ERRORS[values.pop("reason")]
-        status = values.pop("status_code")
+        status, values["title"], values["detail"] = ERRORS[values.pop("reason")]
     return TEMPLATES.TemplateResponse(
         request, "contact_stop.html", values, status_code=status, headers=HEADERS
     )
