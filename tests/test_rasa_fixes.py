@@ -40,6 +40,46 @@ def test_a_malformed_action_server_answer_is_refused_as_rasa_does(answer):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+ANSWERS = {
+    "a-form-step": {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "requested_slot", "value": "phone"},
+            {"event": "active_loop", "name": "callback_form"},
+            {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+            {"event": "user", "text": "bonjour", "parse_data": {"intent": {"name": "greet"}}},
+        ],
+        "responses": [{"text": "Votre numéro ?", "buttons": [], "custom": {"card": {}}}],
+    },
+    "an-unknown-event-type": {"events": [{"event": "teleport"}], "responses": []},
+    "a-slot-without-value": {"events": [{"event": "slot", "name": "phone"}], "responses": []},
+    "a-slot-name-not-a-string": {
+        "events": [{"event": "slot", "name": 3, "value": "x"}],
+        "responses": [],
+    },
+    "a-user-intent-without-a-string-name": {
+        "events": [{"event": "user", "parse_data": {"intent": {"name": 7}}}],
+        "responses": [],
+    },
+    "an-event-not-an-object": {"events": ["slot"], "responses": []},
+    "an-event-type-not-a-string": {"events": [{"event": 3}], "responses": []},
+    "a-bad-timestamp": {"events": [{"event": "restart", "timestamp": "hier"}], "responses": []},
+    "events-none": {"events": None, "responses": []},
+    "no-events": {"responses": [{"text": "Bonjour"}]},
+    "not-an-object": ["events"],
+}
+
+
+@pytest.mark.parametrize("answer", ANSWERS.values(), ids=ANSWERS.keys())
+def test_the_validation_by_event_type_gives_the_whole_schemas_verdict(answer):
+    schema = RemoteAction.action_response_format_spec()
+    rasas = jsonschema.validators.validator_for(schema)(schema).is_valid(answer)
+    try:
+        ours = _remote_action()._validate_action_result(answer)
+    except jsonschema.ValidationError:
+        ours = False
+    assert ours == rasas
+
+
 def test_intent_payloads_are_sent_unchanged_and_templates_still_filled():
     button = {"title": "J'ai un projet à créer", "payload": '/choose{"stage": "idee"}'}
     filled = interpolator.interpolate(

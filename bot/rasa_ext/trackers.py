@@ -90,6 +90,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = self._engine(url)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._statements()
 
     @staticmethod
     def _engine(url: sa.engine.URL, **kwargs: Any) -> sa.engine.Engine:
@@ -114,20 +115,36 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
         return engine
 
-    def _fingerprint(self, session: Any, sender_id: str) -> Fingerprint:
-        event = self.SQLEvent
+    def _statements(self) -> None:
+        """The queries of each turn, built once as SQLAlchemy Core statements: the ORM's query
+        building and unit of work cost more CPU than the queries (docs/performance.md)."""
+        events = self.SQLEvent.__table__
+        sender = events.c.sender_id == sa.bindparam("sender_id")
         last = (
-            session.query(event.timestamp)
-            .filter(event.sender_id == sender_id)
-            .order_by(event.id.desc())
+            sa.select(events.c.timestamp)
+            .where(sender)
+            .order_by(events.c.id.desc())
             .limit(1)
             .scalar_subquery()
         )
-        rows, highest, timestamp = (
-            session.query(sa.func.count(event.id), sa.func.max(event.id), last)
-            .filter(event.sender_id == sender_id)
-            .one()
+        self._count_query = sa.select(
+            sa.func.count(events.c.id), sa.func.max(events.c.id), last
+        ).where(sender)
+        self._since_query = (
+            sa.select(events.c.data, events.c.timestamp)
+            .where(
+                sender,
+                events.c.id > sa.bindparam("after"),
+                events.c.id <= sa.bindparam("upto"),
+            )
+            .order_by(events.c.id)
         )
+        self._insert = events.insert()
+
+    def _fingerprint(self, session: Any, sender_id: str) -> Fingerprint:
+        rows, highest, timestamp = session.execute(
+            self._count_query, {"sender_id": sender_id}
+        ).one()
         return int(rows), highest, timestamp
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -155,17 +172,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         added = fingerprint[0] - rows_before
         if highest_before is None or added <= 0 or fingerprint[1] is None:
             return False
-        event = self.SQLEvent
-        rows = (
-            session.query(event.data, event.timestamp)
-            .filter(
-                event.sender_id == cached.tracker.sender_id,
-                event.id > highest_before,
-                event.id <= fingerprint[1],
-            )
-            .order_by(event.id)
-            .all()
-        )
+        rows = session.execute(
+            self._since_query,
+            {
+                "sender_id": cached.tracker.sender_id,
+                "after": highest_before,
+                "upto": fingerprint[1],
+            },
+        ).all()
         if len(rows) != added or rows[-1].timestamp != fingerprint[2]:
             return False  # rows deleted or written meanwhile: rebuild instead
         new_events = deserialise_events([json.loads(row.data) for row in rows])
@@ -206,11 +220,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """Inserts tracker.events[stored:], then keeps the tracker if `keep(new events)`."""
         await self.stream_events(tracker)
         new = list(itertools.islice(tracker.events, stored, None))
+        rows = [self._row(tracker.sender_id, event) for event in new]
+        last = fingerprint[1:]
         with self.session_scope() as session:
-            rows = [self._row(tracker.sender_id, event) for event in new]
-            session.add_all(rows)
-            session.flush()
-            last = (rows[-1].id, rows[-1].timestamp) if rows else fingerprint[1:]
+            if len(rows) > 1:
+                session.execute(self._insert, rows[:-1])
+            if rows:  # the last row on its own, for its id
+                inserted = session.execute(self._insert, rows[-1])
+                last = (inserted.inserted_primary_key[0], rows[-1]["timestamp"])
             session.commit()
         if keep(new):
             # Another writer in between makes the real fingerprint differ: a miss, not an error.
@@ -218,17 +235,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 _Cached(tracker, len(tracker.events), (fingerprint[0] + len(rows), *last))
             )
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
         """The same row as Rasa's `SQLTrackerStore.save` writes."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
 
 class StrictSQLTrackerStore(CachedSQLTrackerStore):
