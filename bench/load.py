@@ -351,7 +351,7 @@ def line(r: Result, floor: Result | None) -> str:
         f"max {1000 * max(r.latencies, default=0):6.0f} ms ({len(r.latencies)} turns, "
         f"{r.errors} errors{' ' + str(r.error_kinds) if r.errors else ''}, "
         f"load {r.load_before:.1f}→{r.load_after:.1f}"
-        + "".join(f", {k} {v:.0f} ms CPU/turn" for k, v in r.cpu_ms.items())
+        + "".join(f", {k} {v:.1f} ms CPU/turn" for k, v in r.cpu_ms.items())
         + ")"
         f"{ratio}"
     )

@@ -217,3 +217,41 @@ def test_rasa_s_command_line_runs_through_the_launcher_with_the_collector_tuned(
         timeout=120,
     )
     assert version.returncode == 0 and "Rasa Version      :         3.6.21" in version.stdout
+
+
+def test_the_dialogue_states_kept_on_a_tracker_are_those_rasa_builds():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.settings import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    rasas = rasa_fixes._rasa_past_states
+    tracker = DialogueStateTracker("kept-states", domain.slots)
+    conversation = [
+        ActionExecuted("action_listen"),
+        UserUttered("on reprend la boîte en scop", {"name": "situation_reprise_cooperative"}),
+        ActionExecuted("action_orient"),
+        SlotSet("stage", "reprise"),
+        ActionExecuted("action_listen"),
+        UserUttered("oui", {"name": "affirm"}),
+        ActionExecuted("contact_form"),
+        ActiveLoop("contact_form"),
+        SlotSet("requested_slot", "full_name"),
+        ActionExecuted("action_listen"),
+        UserUttered("Camille Martin", {"name": "inform"}),
+    ]
+    arguments = [
+        {},
+        {"omit_unset_slots": True},
+        {"ignore_rule_only_turns": True, "rule_only_data": {"slots": ["stage"], "loops": []}},
+    ]
+    for event in conversation:
+        tracker.update(event)
+        for kwargs in arguments:
+            expected = rasas(tracker, domain, **kwargs)
+            first = tracker.past_states(domain, **kwargs)
+            assert first == expected
+            first[-1].clear()  # what a featurizer does to the last state is its own business
+            assert tracker.past_states(domain, **kwargs) == expected

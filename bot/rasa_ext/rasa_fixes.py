@@ -63,6 +63,13 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
    keep-alive connections dropped after 2 s idle — before the action server (Sanic, 5 s) closes
    them, so a kept connection is never one the server is closing. Same requests, same
    timeouts, same errors.
+
+8. **The same dialogue states rebuilt within a prediction.** Each policy turns the tracker
+   into its list of past states (`DialogueStateTracker.past_states`) by replaying every event
+   of the conversation on a fresh copy; RulePolicy and MemoizationPolicy ask for it several
+   times for one prediction, with the tracker unchanged in between. The states are now kept on
+   the tracker for as long as its events stay the same (same number, same last event), one
+   list per set of arguments, and each caller gets its own copy (callers edit the last state).
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ import copy
 from typing import Any
 
 _applied = False
+_rasa_past_states: Any = None  # Rasa's own, for the tests
 
 
 def apply() -> None:
@@ -84,6 +92,7 @@ def apply() -> None:
     _load_only_the_spacy_components_read()
     _no_training_fingerprints_for_a_disabled_cache()
     _keep_action_server_connections()
+    _states_built_once_per_tracker_state()
     from bot.ops.logs import shorten_log_records
 
     shorten_log_records()
@@ -303,3 +312,38 @@ def _keep_action_server_connections() -> None:
         return _KeptSession(shared)
 
     EndpointConfig.session = session
+
+
+def _states_built_once_per_tracker_state() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    global _rasa_past_states
+    past_states = _rasa_past_states = DialogueStateTracker.past_states
+
+    def kept_past_states(
+        self: DialogueStateTracker,
+        domain: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[dict[str, dict[str, Any]]]:
+        events = self.events
+        version = (len(events), id(events[-1]) if events else None)
+        kept = self.__dict__.get("_kept_states")
+        if kept is None or kept[0] != version:
+            kept = self.__dict__["_kept_states"] = (version, {})
+        key = (id(domain), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+        states = kept[1].get(key)
+        if states is None:
+            states = kept[1][key] = past_states(
+                self,
+                domain,
+                omit_unset_slots=omit_unset_slots,
+                ignore_rule_only_turns=ignore_rule_only_turns,
+                rule_only_data=rule_only_data,
+            )
+        # A state maps to sub-states whose values are strings, numbers and tuples: copying
+        # two levels gives the caller a list it may change without touching the kept one.
+        return [{name: dict(sub) for name, sub in state.items()} for state in states]
+
+    DialogueStateTracker.past_states = kept_past_states
