@@ -255,3 +255,26 @@ def test_the_dialogue_states_kept_on_a_tracker_are_those_rasa_builds():
             assert first == expected
             first[-1].clear()  # what a featurizer does to the last state is its own business
             assert tracker.past_states(domain, **kwargs) == expected
+
+
+def test_sparse_batches_give_the_arrays_rasa_gives():
+    import numpy as np
+    import scipy.sparse
+    from rasa.utils.tensorflow.data_generator import RasaDataGenerator
+    from rasa.utils.tensorflow.model_data import FeatureArray
+
+    matrices = [
+        scipy.sparse.random(n, 40, density=d, format=fmt, random_state=i, dtype=np.float64)
+        for i, (n, d, fmt) in enumerate(
+            [(5, 0.2, "coo"), (1, 0.0, "coo"), (9, 0.5, "coo"), (3, 0.1, "coo")]
+        )
+    ]
+    for batch in (matrices, [m.tocsr() for m in matrices], matrices[1:2]):
+        examples = np.empty(len(batch), dtype=object)
+        examples[:] = batch
+        array = FeatureArray(examples, number_of_dimensions=3)
+        ours = RasaDataGenerator._scipy_matrix_to_values(array)
+        rasas = rasa_fixes._rasa_scipy_matrix_to_values(array)
+        assert [a.dtype for a in ours] == [a.dtype for a in rasas]
+        for mine, theirs in zip(ours, rasas, strict=True):
+            assert np.array_equal(mine, theirs)
