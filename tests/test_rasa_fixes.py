@@ -278,3 +278,29 @@ def test_sparse_batches_give_the_arrays_rasa_gives():
         assert [a.dtype for a in ours] == [a.dtype for a in rasas]
         for mine, theirs in zip(ours, rasas, strict=True):
             assert np.array_equal(mine, theirs)
+
+
+def test_predictions_through_the_graph_give_rasas_scores(orienter):
+    import json
+
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.settings import ROOT
+
+    lines = (ROOT / "tests" / "data" / "orient_dev.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines[::15]]
+    direct = RasaModel._rasa_predict
+    ours = [orienter.nlu.parse(text) for text in texts]
+    try:
+        RasaModel._rasa_predict = rasa_fixes._rasa_predict
+        rasas = [orienter.nlu.parse(text) for text in texts]
+    finally:
+        RasaModel._rasa_predict = direct
+    assert [p["intent_ranking"] for p in ours] == [p["intent_ranking"] for p in rasas]
+    nodes = orienter.nlu.agent.processor.graph_runner._instantiated_nodes.values()
+    models = [
+        n._component.model
+        for n in nodes
+        if isinstance(getattr(n._component, "model", None), RasaModel)
+    ]
+    assert models and all(m.__dict__.get("_direct_graph") for m in models)  # the direct path ran
