@@ -443,6 +443,11 @@ def main() -> None:
         metavar="NAME=rasa:PID,actions:PID",
         help="processes of a --target whose CPU time per turn to report",
     )
+    parser.add_argument(
+        "--cluster-dir",
+        help="state folder of `bot cluster up --dir`: the CPU per turn of each of its processes "
+        "(replicas, PostgreSQL, Redis, nginx, action server, web app) is reported for --name",
+    )
     parser.add_argument("--no-floor-target", action="store_true", help="measure the floor only")
     args = parser.parse_args()
     args.rates = [float(x) for x in args.rates.split(",") if x]
@@ -451,6 +456,9 @@ def main() -> None:
     for spec in args.pids:
         name, _, rest = spec.partition("=")
         args.pid_map[name] = {k: int(v) for k, v in (p.split(":") for p in rest.split(","))}
+    if args.cluster_dir:
+        state = json.loads((Path(args.cluster_dir) / "state.json").read_text())
+        args.pid_map[args.name] = {p["name"]: p["pid"] for p in state["processes"]}
 
     import procs
 
