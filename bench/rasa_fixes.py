@@ -134,7 +134,7 @@ def dialogue_states() -> None:
             SlotSet("stage", "idee"),
         ):
             tracker.update(event)
-    rasas = rasa_fixes._rasa_past_states
+    rasas = rasa_fixes.RASA_ORIGINALS["past_states"]
 
     def rebuilt() -> None:
         for _ in range(3):
@@ -162,7 +162,7 @@ def sparse_batches() -> None:
     batch = FeatureArray(examples, number_of_dimensions=3)
     line(
         "DIET sparse batch of 64 to arrays",
-        best_ms(lambda: rasa_fixes._rasa_scipy_matrix_to_values(batch), 300),
+        best_ms(lambda: rasa_fixes.RASA_ORIGINALS["scipy_matrix_to_values"](batch), 300),
         best_ms(lambda: RasaDataGenerator._scipy_matrix_to_values(batch), 300),
         "a batch",
     )
@@ -185,7 +185,10 @@ def diet_predictions() -> None:
     parse_all()  # both graphs traced, caches warm
     timings: dict[str, float] = {}
     for _ in range(3):  # alternated, so that the host's drift falls on both
-        for name, predict in (("rasa", rasa_fixes._rasa_predict), ("ours", direct)):
+        for name, predict in (
+            ("rasa", rasa_fixes.RASA_ORIGINALS["rasa_predict"]),
+            ("ours", direct),
+        ):
             RasaModel._rasa_predict = predict
             ms = best_ms(parse_all, 1, rounds=1) / len(texts)
             timings[name] = min(timings.get(name, ms), ms)

@@ -227,7 +227,7 @@ def test_the_dialogue_states_kept_on_a_tracker_are_those_rasa_builds():
     from bot.settings import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
-    rasas = rasa_fixes._rasa_past_states
+    rasas = rasa_fixes.RASA_ORIGINALS["past_states"]
     tracker = DialogueStateTracker("kept-states", domain.slots)
     conversation = [
         ActionExecuted("action_listen"),
@@ -274,7 +274,7 @@ def test_sparse_batches_give_the_arrays_rasa_gives():
         examples[:] = batch
         array = FeatureArray(examples, number_of_dimensions=3)
         ours = RasaDataGenerator._scipy_matrix_to_values(array)
-        rasas = rasa_fixes._rasa_scipy_matrix_to_values(array)
+        rasas = rasa_fixes.RASA_ORIGINALS["scipy_matrix_to_values"](array)
         assert [a.dtype for a in ours] == [a.dtype for a in rasas]
         for mine, theirs in zip(ours, rasas, strict=True):
             assert np.array_equal(mine, theirs)
@@ -292,7 +292,7 @@ def test_predictions_through_the_graph_give_rasas_scores(orienter):
     direct = RasaModel._rasa_predict
     ours = [orienter.nlu.parse(text) for text in texts]
     try:
-        RasaModel._rasa_predict = rasa_fixes._rasa_predict
+        RasaModel._rasa_predict = rasa_fixes.RASA_ORIGINALS["rasa_predict"]
         rasas = [orienter.nlu.parse(text) for text in texts]
     finally:
         RasaModel._rasa_predict = direct

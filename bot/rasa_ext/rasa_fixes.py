@@ -91,9 +91,8 @@ import copy
 from typing import Any
 
 _applied = False
-_rasa_past_states: Any = None  # Rasa's own, for the tests
-_rasa_scipy_matrix_to_values: Any = None
-_rasa_predict: Any = None
+# Rasa's own functions that fixes 8 to 10 replace, by name, for the tests and benchmarks.
+RASA_ORIGINALS: dict[str, Any] = {}
 
 
 def apply() -> None:
@@ -334,8 +333,7 @@ def _keep_action_server_connections() -> None:
 def _states_built_once_per_tracker_state() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    global _rasa_past_states
-    past_states = _rasa_past_states = DialogueStateTracker.past_states
+    past_states = RASA_ORIGINALS["past_states"] = DialogueStateTracker.past_states
 
     def kept_past_states(
         self: DialogueStateTracker,
@@ -371,8 +369,7 @@ def _sparse_batches_stacked_at_once() -> None:
     import scipy.sparse
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
-    global _rasa_scipy_matrix_to_values
-    to_values = _rasa_scipy_matrix_to_values = RasaDataGenerator._scipy_matrix_to_values
+    to_values = RASA_ORIGINALS["scipy_matrix_to_values"] = RasaDataGenerator._scipy_matrix_to_values
 
     def scipy_matrix_to_values(array_of_sparse: Any) -> list[Any]:
         if array_of_sparse.number_of_dimensions == 4:
@@ -399,8 +396,7 @@ def _predictions_call_the_graph_directly() -> None:
     from rasa.utils.tensorflow.models import RasaModel
     from tensorflow.python.util import nest
 
-    global _rasa_predict
-    predict = _rasa_predict = RasaModel._rasa_predict
+    predict = RASA_ORIGINALS["rasa_predict"] = RasaModel._rasa_predict
 
     def graph_of(model: RasaModel) -> Any:
         """The one graph of the model's prediction function, with the specs of its inputs."""
@@ -411,11 +407,13 @@ def _predictions_call_the_graph_directly() -> None:
         return concrete, nest.flatten(step.input_signature)
 
     def direct_predict(self: RasaModel, batch_in: Any) -> dict[str, Any]:
-        graph = self.__dict__.get("_direct_graph")
-        if graph is None or not self.prepared_for_prediction:
+        if "_direct_graph" not in self.__dict__ or not self.prepared_for_prediction:
             outputs = predict(self, batch_in)  # traces the graph on the first call
-            self.__dict__["_direct_graph"] = graph_of(self)
+            self.__dict__["_direct_graph"] = graph_of(self)  # looked for once
             return outputs
+        graph = self.__dict__["_direct_graph"]
+        if graph is None:  # run eagerly, or no fixed signature: Rasa's way every time
+            return predict(self, batch_in)
         concrete, specs = graph
         values = nest.flatten(batch_in)
         if len(values) != len(specs):
