@@ -304,3 +304,44 @@ def test_predictions_through_the_graph_give_rasas_scores(orienter):
         if isinstance(getattr(n._component, "model", None), RasaModel)
     ]
     assert models and all(m.__dict__.get("_direct_graph") for m in models)  # the direct path ran
+
+
+def test_a_model_loaded_without_a_training_step_gives_rasas_scores(orienter, tmp_path):
+    import json
+
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.settings import MODEL_FILE, ROOT
+
+    lines = (ROOT / "tests" / "data" / "orient_dev.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines[::15]]
+    nodes = orienter.nlu.agent.processor.graph_runner._instantiated_nodes.values()
+    (node,) = [n for n in nodes if isinstance(n._component, DIETClassifier)]
+    storage, _ = LocalModelStorage.from_model_archive(tmp_path, MODEL_FILE)
+
+    def loaded() -> DIETClassifier:
+        """The model's DIET, loaded again from its files by RasaModel.load as it is now."""
+        return DIETClassifier.load(
+            node._component_config, storage, node._existing_resource, node._execution_context
+        )
+
+    def scores(component: DIETClassifier) -> list:
+        node._component = component
+        return [orienter.nlu.parse(text)["intent_ranking"] for text in texts]
+
+    served = node._component
+    built_by_prediction = RasaModel.__dict__["load"]  # the classmethod itself
+    try:
+        ours = loaded()
+        RasaModel.load = classmethod(rasa_fixes.RASA_ORIGINALS["load"])
+        rasas = loaded()
+        assert ours.model.train_function is None  # no training step was traced to load it
+        assert rasas.model.train_function is not None
+        ours_scores, rasas_scores = scores(ours), scores(rasas)
+    finally:
+        RasaModel.load = built_by_prediction
+        node._component = served
+    assert ours_scores == rasas_scores
+    assert any(ranking[0]["confidence"] > 0.5 for ranking in ours_scores)  # a trained model

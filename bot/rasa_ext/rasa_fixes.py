@@ -83,6 +83,15 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
     inputs are now converted to its tensors and the graph called directly (TensorFlow 2.12,
     pinned with Rasa 3.6), after the same checks of number, type and rank; anything else goes
     Rasa's way. The same scores (`tests/test_rasa_fixes.py`), 1 ms less a message.
+
+11. **A training step to load a model.** To create DIET's weights before reading them from
+    the model, `RasaModel.load` runs Keras's `fit` on one example: TensorFlow traces the whole
+    training step (gradients, optimizer) twice — a third of a Rasa worker's start here, and of
+    every `NLU()` — for a model that will only predict. Unless it is loaded to be fine-tuned
+    (or runs eagerly), one prediction on the example Rasa keeps now creates the weights; the
+    same checkpoint is read into them (the optimizer's state, which prediction never reads,
+    stays unread) and the label embeddings are computed again from the weights read. The same
+    scores (`tests/test_rasa_fixes.py`), seconds less at each start (`bench/rasa_fixes.py`).
 """
 
 from __future__ import annotations
@@ -91,7 +100,7 @@ import copy
 from typing import Any
 
 _applied = False
-# Rasa's own functions that fixes 8 to 10 replace, by name, for the tests and benchmarks.
+# Rasa's own functions that fixes 8 to 11 replace, by name, for the tests and benchmarks.
 RASA_ORIGINALS: dict[str, Any] = {}
 
 
@@ -109,6 +118,7 @@ def apply() -> None:
     _states_built_once_per_tracker_state()
     _sparse_batches_stacked_at_once()
     _predictions_call_the_graph_directly()
+    _models_built_by_a_prediction()
     from bot.ops.logs import shorten_log_records
 
     shorten_log_records()
@@ -434,3 +444,39 @@ def _predictions_call_the_graph_directly() -> None:
         return outputs
 
     RasaModel._rasa_predict = direct_predict
+
+
+def _models_built_by_a_prediction() -> None:
+    import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+    from rasa.utils.tensorflow.models import RasaModel
+
+    rasas = RASA_ORIGINALS["load"] = RasaModel.load.__func__
+
+    def load(
+        cls: type[RasaModel],
+        model_file_name: str,
+        model_data_example: Any,
+        predict_data_example: Any = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> RasaModel:
+        config = kwargs.get("config", {})
+        if finetune_mode or not predict_data_example or config.get(RUN_EAGERLY):
+            return rasas(
+                cls, model_file_name, model_data_example, predict_data_example,
+                finetune_mode, *args, **kwargs,
+            )  # fmt: skip
+        model = cls(*args, **kwargs)
+        # As Rasa compiles it (the optimizer is never stepped): a fine-tuning needs Rasa's way.
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)))
+        batch = RasaBatchDataGenerator(predict_data_example, batch_size=1)[0][0]
+        model.predict_step(batch)  # eagerly: creates every weight a prediction reads
+        model.load_weights(model_file_name).expect_partial()
+        model.prepared_for_prediction = False  # label embeddings again, from the weights read
+        model.run_inference(predict_data_example)  # traces the prediction graph, as Rasa does
+        return model
+
+    RasaModel.load = classmethod(load)
