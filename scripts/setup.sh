@@ -41,7 +41,8 @@ if ! is_py310 .venv/bin/python; then
   ou indiquez son chemin : BOUSSOLE_PYTHON=/chemin/vers/python3.10 $0"
     say "Python 3.10 trouvé : $PY — création de .venv"
     rm -rf .venv
-    "$PY" -m venv .venv || fail "impossible de créer .venv avec $PY (paquet venv manquant ?)"
+    # Without pip: uv installs (step 2); pip is added only if uv cannot be had.
+    "$PY" -m venv --without-pip .venv || fail "impossible de créer .venv avec $PY (paquet venv manquant ?)"
 fi
 
 # 2. Exact dependencies (re-installed only when requirements.lock or pyproject.toml change)
@@ -51,13 +52,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installation des dépendances (requirements.lock)"
     log=.venv/pip-install.log
     : >"$log"
-    pipi() { .venv/bin/python -m pip install "$@" >>"$log" 2>&1 || { tail -n 25 "$log" >&2; return 1; }; }
-    # uv (from PyPI) installs the same pinned versions in seconds where pip takes minutes, and
-    # byte-compiles them once so that no later start recompiles. pip when uv cannot be had.
+    venv_pip() {  # the venv's own pip, added the first time it is needed
+        .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip -q >>"$log" 2>&1
+    }
+    pipi() { venv_pip && .venv/bin/python -m pip install "$@" >>"$log" 2>&1 || { tail -n 25 "$log" >&2; return 1; }; }
+    # uv (from PyPI) installs the same pinned versions in seconds where pip takes minutes. It is
+    # installed into .venv by the pip of the Python that made it (no pip in .venv), or by pip.
     uv=$(command -v uv || true)
-    if [ -z "$uv" ] && pipi "uv==$UV_VERSION"; then uv=.venv/bin/uv; fi
-    if [ -n "$uv" ] && "$uv" pip install --python .venv/bin/python --compile-bytecode \
-            -r requirements.lock >>"$log" 2>&1; then
+    if [ -z "$uv" ]; then
+        base=$(.venv/bin/python -c 'import sys; print(sys._base_executable)')
+        if "$base" -m pip --python .venv/bin/python install "uv==$UV_VERSION" >>"$log" 2>&1 \
+                || pipi "uv==$UV_VERSION"; then
+            uv=.venv/bin/uv
+        fi
+    fi
+    # Not byte-compiled here (≈ 20 s for every module installed): see step 3.
+    if [ -n "$uv" ] && "$uv" pip install --python .venv/bin/python -r requirements.lock >>"$log" 2>&1; then
         "$uv" pip install --python .venv/bin/python --no-deps -e . >>"$log" 2>&1 \
             || fail "installation du paquet bot échouée — journal : $log"
         say "dépendances installées avec uv"
@@ -71,7 +81,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-# 3. The Rasa model (re-trained only when config, domain or data changed)
+# 3. Byte-compiled once, while the model trains: every installed module is compiled in the
+# background at the lowest priority, on the core training leaves idle most of the time; the
+# training writes the bytecode of what it imports itself (whatever PYTHONDONTWRITEBYTECODE
+# says), so a module is seldom compiled twice and no later start compiles again.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+nice -n 19 .venv/bin/python -m compileall -q -j 1 "$site" >/dev/null 2>&1 &
+compiling=$!
+
+# 4. The Rasa model (re-trained only when config, domain or data changed)
 say "modèle Rasa"
-.venv/bin/python -m bot train || fail "l'entraînement du modèle a échoué : voir le message ci-dessus"
+env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m bot train \
+    || fail "l'entraînement du modèle a échoué : voir le message ci-dessus"
+wait "$compiling" || true   # a module that does not compile fails at its import, not here
 say "prêt."
