@@ -53,14 +53,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log=.venv/pip-install.log
     : >"$log"
     venv_pip() {  # the venv's own pip, added the first time it is needed
-        .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip -q >>"$log" 2>&1
+        .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip >>"$log" 2>&1
     }
     pipi() { venv_pip && .venv/bin/python -m pip install "$@" >>"$log" 2>&1 || { tail -n 25 "$log" >&2; return 1; }; }
     # uv (from PyPI) installs the same pinned versions in seconds where pip takes minutes. It is
     # installed into .venv by the pip of the Python that made it (no pip in .venv), or by pip.
     uv=$(command -v uv || true)
     if [ -z "$uv" ]; then
-        base=$(.venv/bin/python -c 'import sys; print(sys._base_executable)')
+        base=$(.venv/bin/python -c 'import os, sys; print(os.path.join(sys.base_prefix, "bin", "python3.10"))')
         if "$base" -m pip --python .venv/bin/python install "uv==$UV_VERSION" >>"$log" 2>&1 \
                 || pipi "uv==$UV_VERSION"; then
             uv=.venv/bin/uv
