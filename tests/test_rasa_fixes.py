@@ -348,3 +348,16 @@ def test_a_model_loaded_without_a_training_step_gives_rasas_scores(orienter, tmp
         node._component = served
     assert ours_scores == rasas_scores
     assert any(ranking[0]["confidence"] > 0.5 for ranking in ours_scores)  # a trained model
+
+
+def test_both_spacy_nodes_of_the_graph_hold_one_loaded_model(orienter):
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    nodes = orienter.nlu.agent.processor.graph_runner._instantiated_nodes.values()
+    spacy_nodes = [n._component for n in nodes if isinstance(n._component, SpacyNLP)]
+    assert len(spacy_nodes) == 2  # Rasa's "provide" and "run" nodes
+    provided, running = (node._model.model for node in spacy_nodes)
+    assert provided is running  # loaded once (fix 13)
+    # The one model featurizes: a project the dev set describes still reaches its offer.
+    text = "Je suis en reconversion et j'ai envie d'entreprendre dans l'ESS, sans idée précise."
+    assert orienter.orient(text)["offer"] == "ideation"

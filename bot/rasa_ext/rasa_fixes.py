@@ -99,6 +99,11 @@ where the actions ask to summarise, the NLU reads only the start: fix 3).
     of spaCy here, and at each start for every new word of a message. Each index is now a list
     whose `in` is a set's, the same words in the same order: the same lemmas
     (`tests/test_rasa_fixes.py`, against spaCy's own pipeline).
+
+13. **spaCy loaded twice.** Rasa's graph has two `SpacyNLP` nodes, one that provides the
+    model and one that runs it on messages; each loads the whole model when it is built, and
+    the second never uses its own. A model is now loaded once per name and process and both
+    nodes hold it: 2 to 5 s less at each start and training, one copy less in memory.
 """
 
 from __future__ import annotations
@@ -251,7 +256,11 @@ def _load_only_the_spacy_components_read() -> None:
 
     load_model = SpacyNLP.load_model  # keeps Rasa's version checks and error messages
 
+    loaded: dict[str, Any] = {}  # fix 13: one model per name and process
+
     def load_model_without_unread(spacy_model_name: str):
+        if spacy_model_name in loaded:
+            return loaded[spacy_model_name]
         from thinc.api import NumpyOps, get_current_ops, set_current_ops
         from threadpoolctl import threadpool_limits
 
@@ -273,6 +282,7 @@ def _load_only_the_spacy_components_read() -> None:
             spacy.load = real_load
             set_current_ops(previous_ops)
         index_lemmas(spacy_model.model)
+        loaded[spacy_model_name] = spacy_model
         return spacy_model
 
     SpacyNLP.load_model = staticmethod(load_model_without_unread)
