@@ -361,3 +361,24 @@ def test_both_spacy_nodes_of_the_graph_hold_one_loaded_model(orienter):
     # The one model featurizes: a project the dev set describes still reaches its offer.
     text = "Je suis en reconversion et j'ai envie d'entreprendre dans l'ESS, sans idée précise."
     assert orienter.orient(text)["offer"] == "ideation"
+
+
+def test_yaml_parsed_once_gives_each_reader_its_own_copy_and_refuses_bad_text_every_time():
+    import rasa.shared.utils.io as rasa_io
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import NLU_SCHEMA_FILE
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.utils.validation import YamlValidationException, validate_yaml_schema
+
+    text = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - bonjour\n    - salut\n'
+    first = rasa_io.read_yaml(text)
+    assert first == rasa_fixes.RASA_ORIGINALS["read_yaml"](text)  # what Rasa parses
+    first["nlu"].append("edited by a reader")
+    assert rasa_io.read_yaml(text) == rasa_fixes.RASA_ORIGINALS["read_yaml"](text)
+    bad = text.replace("intent:", "intentt:")
+    for _ in range(2):  # refused again: a failure is not kept as a success
+        with pytest.raises(YamlValidationException):
+            validate_yaml_schema(bad, NLU_SCHEMA_FILE)
+    # The project's training data read twice, as `rasa train` does: the same examples.
+    reads = [load_data("data/nlu/generic.yml").intent_examples for _ in range(2)]
+    assert [m.get("text") for m in reads[0]] == [m.get("text") for m in reads[1]]
+    assert len(reads[0]) > 100

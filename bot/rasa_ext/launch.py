@@ -6,6 +6,8 @@ collector (a young-generation pass every 700 allocations) walks them again and a
 sampling profile of `rasa train` put 12 % of its samples in the collector
 (docs/performance.md). With a young generation of 100 000 allocations the same work is
 collected a hundred times less often; nothing else changes — the same code, the same model.
+The fixes of `bot.rasa_ext.rasa_fixes` are applied before Rasa's command line starts, so that
+they hold from its first step (the training data it reads before building its graph).
 
     python -m bot.rasa_ext.launch train …   (what `python -m bot train` runs)
 """
@@ -28,6 +30,9 @@ def tune_collector() -> None:
 
 def main() -> None:
     tune_collector()
+    from bot.rasa_ext import rasa_fixes
+
+    rasa_fixes.apply()
     sys.argv = ["rasa", *sys.argv[1:]]
     runpy.run_module("rasa", run_name="__main__", alter_sys=True)
 
