@@ -6,6 +6,10 @@ set -euo pipefail
 UV_VERSION=0.13.9   # the installer's own pin (requirements.lock pins what it installs)
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false PIP_DISABLE_PIP_VERSION_CHECK=1
+# Bytecode is compiled once, the first time a module is imported (by the training first), and
+# kept in .venv, whatever the environment says: compiling all that is installed up front costs
+# ≈ 20 s, and only 4 modules in 10 are ever imported (docs/performance.md).
+unset PYTHONDONTWRITEBYTECODE
 
 started=$SECONDS
 # Every line says how long set-up has taken so far.
@@ -66,7 +70,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
             uv=.venv/bin/uv
         fi
     fi
-    # Not byte-compiled here (≈ 20 s for every module installed): see step 3.
+    # Not byte-compiled here (≈ 20 s for every module installed): see PYTHONDONTWRITEBYTECODE above.
     if [ -n "$uv" ] && "$uv" pip install --python .venv/bin/python -r requirements.lock >>"$log" 2>&1; then
         "$uv" pip install --python .venv/bin/python --no-deps -e . >>"$log" 2>&1 \
             || fail "installation du paquet bot échouée — journal : $log"
@@ -81,17 +85,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-# 3. Byte-compiled once, while the model trains: every installed module is compiled in the
-# background at the lowest priority, on the core training leaves idle most of the time; the
-# training writes the bytecode of what it imports itself (whatever PYTHONDONTWRITEBYTECODE
-# says), so a module is seldom compiled twice and no later start compiles again.
-site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-nice -n 19 .venv/bin/python -m compileall -q -j 1 "$site" >/dev/null 2>&1 &
-compiling=$!
-
-# 4. The Rasa model (re-trained only when config, domain or data changed)
+# 3. The Rasa model (re-trained only when config, domain or data changed)
 say "modèle Rasa"
-env -u PYTHONDONTWRITEBYTECODE .venv/bin/python -m bot train \
-    || fail "l'entraînement du modèle a échoué : voir le message ci-dessus"
-wait "$compiling" || true   # a module that does not compile fails at its import, not here
+.venv/bin/python -m bot train || fail "l'entraînement du modèle a échoué : voir le message ci-dessus"
 say "prêt."

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+unset PYTHONDONTWRITEBYTECODE  # bytecode written once, kept in .venv (scripts/setup.sh)
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
 .venv/bin/python -m ruff check . \
     || { echo "[boussole] ERREUR : ruff signale des problèmes (voir ci-dessus)" >&2; exit 1; }
