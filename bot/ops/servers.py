@@ -406,7 +406,7 @@ def serve(
             "(journal : var/log/actions.log)"
         )
         say(f"espace conseil : http://localhost:{web_port}/conseil/ (journal : var/log/web.log)")
-        say(f"chargement du modèle Rasa (environ 30 s, {workers} processus Rasa)…")
+        say(f"chargement du modèle Rasa (environ 15 s, {workers} processus Rasa)…")
         try:
             servers.wait_ready(timeout=180, warm_up=None)
         except ServerError as exc:
