@@ -2,7 +2,8 @@
 
 Rasa 3.6 open source has no start-up hook for project code; the modules it imports from our
 configuration are the place. `bot.rasa_ext.channels` (named in `credentials.yml`, embedded and
-production alike) and `bot.rasa_ext.trackers` (production tracker store) call `apply()`; it is
+production alike) and `bot.rasa_ext.trackers` (production tracker store) call `apply()`, and
+`bot.rasa_ext.launch` before Rasa's command line starts (training included); it is
 idempotent and changes what each costs or logs, not the answers (beyond 2 000 characters,
 where the actions ask to summarise, the NLU reads only the start: fix 3).
 
