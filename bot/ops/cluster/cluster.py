@@ -207,7 +207,7 @@ class Cluster(Layout):
             services.write_rasa_config(self.state_dir, self.env("rasa"))
             say(
                 "serveur d'actions, application web, nginx, deux répliques Rasa "
-                "(chargement du modèle : 1 à 2 min)…"
+                "(chargement du modèle : environ 20 s)…"
             )
             self.start_actions()
             self.start_web()
