@@ -179,25 +179,24 @@ def lemmatizer() -> None:
     lemmatizer = nlp.get_pipe("lemmatizer")
     index = lemmatizer.lookups.get_table("lemma_index")
     indexed = dict(index.items())
+    as_spacy_has_them = {key: list(words) for key, words in indexed.items()}  # plain lists
     lines = (ROOT / "tests" / "data" / "orient_dev.jsonl").read_text().splitlines()
     texts = [json.loads(text)["text"].lower() for text in lines]
     # Tokens with their part of speech, as the lemmatizer receives them.
     tokens = [t for doc in nlp.pipe(texts, disable=["lemmatizer"]) for t in doc]
 
-    def lemmatize_all(as_spacy_has_them: bool) -> None:
-        for key, words in indexed.items():
-            index[key] = list(words) if as_spacy_has_them else words
+    def lemmatize_all() -> None:
         lemmatizer.cache = {}  # every word new, as in a training or a fresh start
         for token in tokens:
             lemmatizer.rule_lemmatize(token)
 
-    line(
-        f"lemmas of the dev set's {len(tokens)} words",
-        best_ms(lambda: lemmatize_all(True), 1),
-        best_ms(lambda: lemmatize_all(False), 1),
-        "in all",
-    )
-    lemmatize_all(False)
+    def timed(words_by_pos: dict) -> float:
+        for key, words in words_by_pos.items():
+            index[key] = words
+        return best_ms(lemmatize_all, 1)
+
+    rasas, ours = timed(as_spacy_has_them), timed(indexed)  # ours left in place
+    line(f"lemmas of the dev set's {len(tokens)} words", rasas, ours, "in all")
 
 
 def diet_predictions() -> None:

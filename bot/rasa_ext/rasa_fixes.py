@@ -119,7 +119,7 @@ import copy
 from typing import Any
 
 _applied = False
-# Rasa's own functions that fixes 8 to 14 replace, by name, for the tests and benchmarks.
+# Rasa's own functions that the fixes replace, by name, for the tests and benchmarks.
 RASA_ORIGINALS: dict[str, Any] = {}
 
 
@@ -541,6 +541,7 @@ def _yaml_read_once_per_text() -> None:
 
     import rasa.shared.utils.io as rasa_io
     import rasa.shared.utils.validation as validation
+    from rasa.shared.constants import PACKAGE_NAME
 
     read_yaml = RASA_ORIGINALS["read_yaml"] = rasa_io.read_yaml
     validate = RASA_ORIGINALS["validate_yaml_schema"] = validation.validate_yaml_schema
@@ -561,7 +562,7 @@ def _yaml_read_once_per_text() -> None:
         key = tuple(reader_type) if isinstance(reader_type, list) else reader_type
         return copy.deepcopy(parsed(content, key))
 
-    def validate_once(content: str, schema_path: str, package_name: str = "rasa") -> None:
+    def validate_once(content: str, schema_path: str, package_name: str = PACKAGE_NAME) -> None:
         if not isinstance(content, str):
             return validate(content, schema_path, package_name)
         return validated(content, schema_path, package_name)
